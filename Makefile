@@ -101,14 +101,14 @@ asan:
 	@$(MAKE) --no-print-directory test SANITIZE=1
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(TOOL_BINS)
 	@BUILD=$(BUILD) scripts/demo.sh
 
 fuzz: deps
 	@scripts/fuzz.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(TOOL_BINS)
 	@BUILD=$(BUILD) scripts/bench.sh
 
 install: $(BIN) $(LIBA)

@@ -81,10 +81,11 @@ int util_error_set_errno(int code, const char *fmt, ...)
 {
 	va_list ap;
 	int saved = errno;
-	char msg[256];
+	char buf[256];
+	/* GNU strerror_r (we build with _GNU_SOURCE): returns the message,
+	 * which may or may not be in buf. */
+	const char *msg = strerror_r(saved, buf, sizeof(buf));
 
-	if (strerror_r(saved, msg, sizeof(msg)) != 0)
-		snprintf(msg, sizeof(msg), "errno %d", saved);
 	va_start(ap, fmt);
 	set_va(code, NULL, 0, 0, NULL, msg, fmt, ap);
 	va_end(ap);

@@ -200,6 +200,9 @@ void util_logv(util_log_level level, const char *component,
 	if (!util_log_enabled(level))
 		return;
 	util_buf_vprintf(&msg, fmt, ap);
+	/* Redact before encoding too: a secret holding a quote or a backslash
+	 * no longer matches once JSON-escaped. */
+	util_redact(&msg);
 
 	if (log_cfg.format == UTIL_LOG_JSON) {
 		util_buf_puts(&line, "{\"time\":\"");
@@ -212,10 +215,15 @@ void util_logv(util_log_level level, const char *component,
 		util_buf_puts(&line, ",\"msg\":");
 		util_buf_put_json_string(&line, msg.ptr);
 		for (i = 0; i < nfields; i++) {
+			util_buf val = UTIL_BUF_INIT;
+
+			util_buf_puts(&val, fields[i].value ? fields[i].value : "");
+			util_redact(&val);
 			util_buf_putc(&line, ',');
 			util_buf_put_json_string(&line, fields[i].key);
 			util_buf_putc(&line, ':');
-			util_buf_put_json_string(&line, fields[i].value ? fields[i].value : "");
+			util_buf_put_json_string(&line, val.ptr);
+			util_buf_free(&val);
 		}
 		util_buf_puts(&line, "}\n");
 	} else {
