@@ -55,6 +55,7 @@ typedef struct cfg_node {
 typedef struct {
 	cfg_node *root;
 	unsigned line, column; /* of the document start */
+	int skip; /* uses anchors/aliases (reported): not decoded */
 } cfg_doc;
 
 /*
@@ -103,7 +104,9 @@ config_pos config__pos(const cfg_dec *d, const cfg_node *n);
 /*
  * Checks that n is a map whose keys are all in allowed (NULL-terminated),
  * reporting unknown keys with a "did you mean" for near misses, and fills
- * *fields.  Returns 1 when n is a map (even with unknown keys), else 0.
+ * *fields.  Returns 1 when n is a map of known keys, 2 when a map with
+ * unknown keys (callers then skip "needs one of" checks: one typo, one
+ * message), 0 when not a map.
  */
 int config__expect_map(cfg_dec *d, const cfg_node *n,
 		       const char *const *allowed, config_fields *fields);
@@ -131,7 +134,8 @@ const char *config__path_problem(const char *s);
 /* A plain file name: no "/", not "." or "..". */
 int config__get_filename(cfg_dec *d, const cfg_node *map, const char *key,
 			 const char **out);
-/* A list of strings; nonempty when required. */
+/* A list of strings; required 1: present and nonempty; 2: optional, but
+ * nonempty when present. */
 int config__get_strings(cfg_dec *d, const cfg_node *map, const char *key,
 			int required, config_strings *out);
 int config__get_key_type(cfg_dec *d, const cfg_node *map, const char *key,

@@ -98,6 +98,7 @@ int config__expect_map(cfg_dec *d, const cfg_node *n,
 		       const char *const *allowed, config_fields *fields)
 {
 	size_t i;
+	int rc = 1;
 
 	if (n->kind != CFG_NODE_MAP) {
 		config__err(d, n, "expected a mapping, got %s",
@@ -129,6 +130,7 @@ int config__expect_map(cfg_dec *d, const cfg_node *n,
 			else
 				config__err_field(d, k, k->str,
 					"unknown field '%s'", k->str);
+			rc = 2;
 			continue;
 		}
 		if (fields && fields->items) {
@@ -138,7 +140,7 @@ int config__expect_map(cfg_dec *d, const cfg_node *n,
 			f->pos = config__pos(d, n->items[2 * i + 1]);
 		}
 	}
-	return 1;
+	return rc;
 }
 
 static void missing(cfg_dec *d, const cfg_node *map, const char *key)
@@ -351,7 +353,7 @@ int config__get_secret(cfg_dec *d, const cfg_node *map, const char *key,
 		return -1;
 	}
 	saved = config__path_push(d, key);
-	if (!config__expect_map(d, n, allowed, NULL)) {
+	if (config__expect_map(d, n, allowed, NULL) != 1) {
 		rc = -1;
 		goto done;
 	}
@@ -405,7 +407,10 @@ int config__get_value(cfg_dec *d, const cfg_node *map, const char *key,
 		return 1;
 	}
 	saved = config__path_push(d, key);
-	config__expect_map(d, n, allowed, NULL);
+	if (config__expect_map(d, n, allowed, NULL) != 1) {
+		rc = -1;
+		goto out;
+	}
 	env = config__map_get(n, "env");
 	if (config__get_str(d, n, "env", 1, &s, NULL) < 0) {
 		rc = -1;
@@ -418,6 +423,7 @@ int config__get_value(cfg_dec *d, const cfg_node *map, const char *key,
 	}
 	if (config__get_str(d, n, "default", 0, &out->fallback, NULL) < 0)
 		rc = -1;
+out:
 	config__path_pop(d, saved);
 	return rc;
 }
@@ -430,9 +436,9 @@ int config__get_strings(cfg_dec *d, const cfg_node *map, const char *key,
 	int rc = 1;
 
 	if (!n) {
-		if (required)
+		if (required == 1)
 			missing(d, map, key);
-		return required ? -1 : 0;
+		return required == 1 ? -1 : 0;
 	}
 	if (n->kind != CFG_NODE_SEQ) {
 		config__err_field(d, n, key, "expected a list, got %s",

@@ -52,16 +52,16 @@ static void decode_dns01(cfg_dec *d, const cfg_node *n, config_challenge *c)
 	const cfg_node *sub, *tk, *an;
 	size_t s1, s2;
 	const char *server = NULL, *alg;
-	int which, i;
+	int which, i, rc;
 
 	c->dns01.timeout = 60;
 	c->dns01.propagation_timeout = 120;
 	c->dns01.tsig_algorithm = "hmac-sha256";
-	if (!config__expect_map(d, n, allowed, &c->field_pos))
+	if ((rc = config__expect_map(d, n, allowed, &c->field_pos)) == 0)
 		return;
 	config__get_duration(d, n, "propagationTimeout", 0,
 			     &c->dns01.propagation_timeout);
-	if ((which = one_of(d, n, kinds, "'rfc2136' or 'exec'")) < 0)
+	if (rc != 1 || (which = one_of(d, n, kinds, "'rfc2136' or 'exec'")) < 0)
 		return;
 	sub = config__map_get(n, kinds[which]);
 	s1 = config__path_push(d, kinds[which]);
@@ -122,7 +122,7 @@ int config__decode_challenge(cfg_dec *d, const cfg_node *map,
 	int which;
 
 	c->pos = config__pos(d, map);
-	if (!config__expect_map(d, map, kinds, NULL))
+	if (config__expect_map(d, map, kinds, NULL) != 1)
 		return -1;
 	if ((which = one_of(d, map, kinds,
 			    "'http01', 'dns01' or 'tlsalpn01'")) < 0)
@@ -132,7 +132,7 @@ int config__decode_challenge(cfg_dec *d, const cfg_node *map,
 	c->type = (config_challenge_type)(which + 1);
 	switch (c->type) {
 	case CONFIG_CHALLENGE_HTTP01:
-		if (!config__expect_map(d, n, http_allowed, &c->field_pos))
+		if (config__expect_map(d, n, http_allowed, &c->field_pos) != 1)
 			break;
 		if (one_of(d, n, http_kinds, "'webroot' or 'listen'") == 0)
 			config__get_path(d, n, "webroot", 1, &c->http01.webroot);
@@ -281,7 +281,7 @@ static void decode_deploy(cfg_dec *d, const cfg_node *list,
 		size_t s1 = config__path_push_index(d, i), s2;
 		int which;
 
-		if (!config__expect_map(d, it, kinds, NULL) ||
+		if (config__expect_map(d, it, kinds, NULL) != 1 ||
 		    (which = one_of(d, it, kinds,
 			"'files', 'pkcs12', 'exec' or 'vault'")) < 0) {
 			config__path_pop(d, s1);
@@ -338,7 +338,7 @@ static void decode_verify(cfg_dec *d, const cfg_node *list,
 		size_t s1 = config__path_push_index(d, i), s2;
 		const char *connect;
 
-		if (!config__expect_map(d, it, kinds, NULL) ||
+		if (config__expect_map(d, it, kinds, NULL) != 1 ||
 		    one_of(d, it, kinds, "'tls'") < 0) {
 			config__path_pop(d, s1);
 			continue;
@@ -493,20 +493,15 @@ void config__decode_certificate(cfg_dec *d, const cfg_node *root)
 			"invalid name '%s' (lowercase letters, digits, '.', '_', '-'; at most 63)",
 			c->name);
 	config__get_str(d, root, "issuer", 1, &c->issuer, NULL);
-	if (config__get_strings(d, root, "domains", 0, &c->domains) > 0)
+	if (config__get_strings(d, root, "domains", 2, &c->domains) > 0)
 		check_identifiers(d, c, 1);
-	if (config__get_strings(d, root, "ipAddresses", 0, &c->ip_addresses) > 0)
+	if (config__get_strings(d, root, "ipAddresses", 2,
+				&c->ip_addresses) > 0)
 		check_identifiers(d, c, 0);
 	if (!config__map_get(root, "domains") &&
 	    !config__map_get(root, "ipAddresses"))
 		config__err_field(d, root, "domains",
 			"missing required field (or 'ipAddresses')");
-	else if (!c->domains.count && !c->ip_addresses.count &&
-		 config__map_get(root, "domains") &&
-		 config__map_get(root, "domains")->kind == CFG_NODE_SEQ &&
-		 !config__map_get(root, "domains")->n)
-		config__err_field(d, config__map_get(root, "domains"), "domains",
-				  "must not be empty");
 	if (config__get_str(d, root, "commonName", 0, &c->common_name, &cn) > 0) {
 		found = 0;
 		for (i = 0; i < c->domains.count; i++)

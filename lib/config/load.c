@@ -69,7 +69,11 @@ int config_set_add_buffer(config_set *set, util_diags *diags, const char *name,
 					d.file, data, len)) < 0)
 		goto done;
 	for (i = 0; i < ndocs && !d.oom; i++) {
-		if (!docs[i].root)
+		const cfg_node *r = docs[i].root;
+
+		/* An empty document (only comments) is a null scalar. */
+		if (!r || docs[i].skip || (r->kind == CFG_NODE_SCALAR &&
+					   r->stype == CFG_SCALAR_NULL))
 			continue;
 		util_buf_clear(&d.path);
 		config__decode_document(&d, docs[i].root);

@@ -305,8 +305,13 @@ static void check_certificate(rctx *r, config_set *set, config_certificate *c,
 	if (!ch || ch->type == CONFIG_CHALLENGE_NONE)
 		return;
 	for (i = 0; i < c->domains.count; i++) {
+		char norm[256];
+
+		/* Names already reported as malformed are not judged again. */
 		if (ch->type != CONFIG_CHALLENGE_DNS01 &&
-		    !strncmp(c->domains.items[i].value, "*.", 2)) {
+		    !strncmp(c->domains.items[i].value, "*.", 2) &&
+		    !config__check_dns_name(c->domains.items[i].value, norm,
+					    sizeof(norm))) {
 			util_buf field = UTIL_BUF_INIT;
 
 			util_buf_printf(&field, "domains[%zu]", i);

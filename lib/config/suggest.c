@@ -39,10 +39,10 @@ static size_t distance(const char *a, const char *b)
 const char *config__suggest(const char *word, const char *const *candidates)
 {
 	const char *best = NULL;
-	size_t best_d = (size_t)-1, limit = strlen(word) / 3 + 1;
+	size_t best_d = (size_t)-1, limit = strlen(word) / 4 + 1;
 
-	if (limit > 3)
-		limit = 3;
+	if (limit > 2)
+		limit = 2;
 	for (; *candidates; candidates++) {
 		size_t dd = distance(word, *candidates);
 

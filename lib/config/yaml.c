@@ -4,7 +4,8 @@
  * The tree keeps what validation needs: kind, 1-based line/column, scalar
  * text and its YAML 1.1 type.  Anchors, aliases and tags (other than
  * !!str) are refused: declarations stay greppable, and an alias bomb
- * cannot blow up memory.  Duplicate keys are errors (PyYAML would keep the
+ * cannot blow up memory.  A document using them is reported once per
+ * anchor/alias and not decoded (no follow-on errors).  Duplicate keys are errors (PyYAML would keep the
  * last one silently; a reviewer would read the first).
  */
 #include <stdlib.h>
@@ -273,6 +274,8 @@ static int on_event(parser_ctx *p, yaml_event_t *ev)
 	case YAML_ALIAS_EVENT:
 		add_diag(p, ev->start_mark,
 			 "anchors and aliases are not supported");
+		if (p->ndocs)
+			p->docs[p->ndocs - 1].skip = 1;
 		n = new_node(p, CFG_NODE_SCALAR, ev->start_mark);
 		if (!n)
 			return -1;
@@ -315,9 +318,12 @@ static int on_event(parser_ctx *p, yaml_event_t *ev)
 			return -1;
 		if (tag)
 			add_diag(p, ev->start_mark, "tags are not supported");
-		if (anchor)
+		if (anchor) {
 			add_diag(p, ev->start_mark,
 				 "anchors and aliases are not supported");
+			if (p->ndocs)
+				p->docs[p->ndocs - 1].skip = 1;
+		}
 		p->stack[p->depth++].node = n;
 		return 0;
 	case YAML_SEQUENCE_END_EVENT:
@@ -328,9 +334,12 @@ static int on_event(parser_ctx *p, yaml_event_t *ev)
 	default:
 		return 0;
 	}
-	if (anchor)
+	if (anchor) {
 		add_diag(p, ev->start_mark,
 			 "anchors and aliases are not supported");
+		if (p->ndocs)
+			p->docs[p->ndocs - 1].skip = 1;
+	}
 	return push_child(p, n);
 }
 
