@@ -40,6 +40,17 @@ def load_schemas(root):
     return by_kind
 
 
+def policy_validator(root):
+    store = {}
+    for path in glob.glob(os.path.join(root, "schemas", "*.json")):
+        with open(path, encoding="utf-8") as f:
+            schema = json.load(f)
+        store[schema["$id"]] = schema
+    schema = store["https://certops.dev/schemas/policy.json"]
+    resolver = jsonschema.RefResolver(schema["$id"], schema, store=store)
+    return jsonschema.Draft202012Validator(schema, resolver=resolver)
+
+
 def problems(validators, path):
     """The schema's complaints about one file, [] when it accepts it."""
     try:
@@ -78,8 +89,11 @@ def main():
     validators = load_schemas(root)
     corpus = os.path.join(root, "tests", "unit", "config", "corpus")
     good = sorted(glob.glob(os.path.join(corpus, "good", "*.yaml")))
-    good += sorted(glob.glob(os.path.join(root, "examples", "**", "*.yaml"),
-                             recursive=True))
+    policies = sorted(glob.glob(os.path.join(root, "examples", "policies",
+                                             "*.yaml")))
+    good += sorted(p for p in glob.glob(os.path.join(root, "examples", "**",
+                                                     "*.yaml"), recursive=True)
+                   if p not in policies)
     bad = sorted(glob.glob(os.path.join(corpus, "bad", "*.yaml")))
     failures = 0
     for path in good:
@@ -103,8 +117,16 @@ def main():
             failures += 1
             print("FAIL %s: the C validator rejects it, the schema accepts it"
                   % os.path.relpath(path, root))
-    print("schemas: %d good, %d bad files, %d disagreement(s)"
-          % (len(good), len(bad), failures))
+    pv = policy_validator(root)
+    for path in policies:
+        with open(path, encoding="utf-8") as f:
+            errs = list(pv.iter_errors(yaml.safe_load(f) or {}))
+        if errs:
+            failures += 1
+            print("FAIL %s: the policy schema rejects it: %s"
+                  % (os.path.relpath(path, root), errs[0].message))
+    print("schemas: %d good, %d bad, %d policy files, %d disagreement(s)"
+          % (len(good), len(bad), len(policies), failures))
     return 1 if failures else 0
 
 
