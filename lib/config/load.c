@@ -184,7 +184,8 @@ int config_load_dir(config_set **out, util_diags *diags, const char *dir)
 	*out = NULL;
 	if ((error = walk(&files, dir, 0)) < 0)
 		goto done;
-	qsort(files.paths, files.n, sizeof(char *), cmp_str);
+	if (files.n)
+		qsort(files.paths, files.n, sizeof(char *), cmp_str);
 	if ((error = config_set_new(&set)) < 0)
 		goto done;
 	for (i = 0; i < files.n; i++) {

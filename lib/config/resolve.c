@@ -389,7 +389,8 @@ static void check_targets(rctx *r, config_set *set)
 	}
 	for (i = 0; i < n; i++)
 		list[i].id = ids.ptr + list[i].off;
-	qsort(list, n, sizeof(*list), cmp_target_id);
+	if (n)
+		qsort(list, n, sizeof(*list), cmp_target_id);
 	for (i = 1; i < n; i++) {
 		const target_id *a = &list[i - 1], *b = &list[i];
 		config_certificate *ca, *cb;
