@@ -143,6 +143,11 @@ static void resolve_plain(cfg_node *n)
 	static const char *const falses[] = { "no", "No", "NO", "false",
 		"False", "FALSE", "off", "Off", "OFF", NULL };
 
+	/* Most scalars are names and paths: skip the lists by first byte. */
+	if (n->str[0] && !strchr("~nNyYtTfFoO+-.0123456789", n->str[0])) {
+		n->stype = CFG_SCALAR_STR;
+		return;
+	}
 	if (is_one_of(n->str, nulls))
 		n->stype = CFG_SCALAR_NULL;
 	else if (is_one_of(n->str, trues))
