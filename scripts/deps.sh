@@ -10,7 +10,8 @@ build-essential pkg-config clang
 libgit2-dev libssl-dev libcurl4-openssl-dev libyaml-dev libjansson-dev libcmocka-dev
 git openssl curl ca-certificates procps
 pebble
-python3 python3-jsonschema python3-yaml
+python3 python3-jsonschema
+python3-yaml
 "
 
 missing=""
