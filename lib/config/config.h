@@ -354,4 +354,13 @@ int config_certificate_hash(char out[CONFIG_HASH_HEX_LEN + 1],
 			    const config_certificate *cert);
 int config_target_hash(char out[CONFIG_HASH_HEX_LEN + 1],
 		       const config_target *target);
+/*
+ * The issuer settings that change what a certificate from it is: type,
+ * ACME directory (as declared: a literal, or the env name and default),
+ * EAB key id, profile, preferred chain; for a local CA its key/cert
+ * references, common name, key type and lifetime.  Contacts, timeouts,
+ * CA bundle and fallback order leave it unchanged.
+ */
+int config_issuer_hash(char out[CONFIG_HASH_HEX_LEN + 1],
+		       const config_issuer *issuer);
 #endif

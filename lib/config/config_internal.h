@@ -146,6 +146,11 @@ int config__check_hostport(cfg_dec *d, const cfg_node *at, const char *field,
 /* An object name: [a-z0-9] then [a-z0-9._-], up to 63 characters. */
 int config__check_name(const char *s);
 
+/* The required "name" of an object, checked (config__check_name). */
+int config__get_name(cfg_dec *d, const cfg_node *root, const char **out);
+/* decode_issuer.c */
+void config__decode_issuer(cfg_dec *d, const cfg_node *root);
+void config__decode_solver(cfg_dec *d, const cfg_node *root);
 /* Decodes one document (a map with "kind") into the set. */
 void config__decode_document(cfg_dec *d, const cfg_node *root);
 /* decode_cert.c */

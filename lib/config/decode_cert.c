@@ -487,11 +487,7 @@ void config__decode_certificate(cfg_dec *d, const cfg_node *root)
 	}
 	c->pos = config__pos(d, root);
 	config__expect_map(d, root, allowed, &c->field_pos);
-	if (config__get_str(d, root, "name", 1, &c->name, &n) > 0 &&
-	    !config__check_name(c->name))
-		config__err_field(d, n, "name",
-			"invalid name '%s' (lowercase letters, digits, '.', '_', '-'; at most 63)",
-			c->name);
+	config__get_name(d, root, &c->name);
 	config__get_str(d, root, "issuer", 1, &c->issuer, NULL);
 	if (config__get_strings(d, root, "domains", 2, &c->domains) > 0)
 		check_identifiers(d, c, 1);

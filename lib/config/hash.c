@@ -160,6 +160,34 @@ int config_target_hash(char out[CONFIG_HASH_HEX_LEN + 1],
 	return error;
 }
 
+int config_issuer_hash(char out[CONFIG_HASH_HEX_LEN + 1],
+		       const config_issuer *is)
+{
+	util_buf b = UTIL_BUF_INIT;
+	int error;
+
+	util_buf_puts(&b, "v1 issuer\n");
+	if (is->type == CONFIG_ISSUER_ACME) {
+		field(&b, "type", "acme");
+		field(&b, "directory", is->acme.directory.literal);
+		field(&b, "directory.env", is->acme.directory.env);
+		field(&b, "directory.default", is->acme.directory.fallback);
+		field(&b, "eab.keyId", is->acme.has_eab ? is->acme.eab_key_id : NULL);
+		field(&b, "profile", is->acme.profile);
+		field(&b, "preferredChain", is->acme.preferred_chain);
+	} else {
+		field(&b, "type", "ca");
+		field_secret(&b, "key", &is->ca.key);
+		field_secret(&b, "cert", &is->ca.cert);
+		field(&b, "commonName", is->ca.common_name);
+		field(&b, "keyType", config_key_type_name(is->ca.key_type));
+		field_u(&b, "lifetime", (unsigned long long)is->ca.lifetime);
+	}
+	error = digest_hex(out, &b);
+	util_buf_free(&b);
+	return error;
+}
+
 static void add_id(util_buf *out, size_t *count, const char *a,
 		   const char *b)
 {

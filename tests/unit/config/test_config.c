@@ -254,6 +254,26 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
+static void test_issuer_hash(void **state)
+{
+	char h0[65], h1[65], h2[65];
+	size_t n;
+	config_set *set = load(base, &n);
+	config_issuer *le = config_find_issuer(set, "le");
+
+	(void)state;
+	assert_int_equal(config_issuer_hash(h0, le), 0);
+	le->acme.emails.count = 0; /* contacts do not matter */
+	assert_int_equal(config_issuer_hash(h1, le), 0);
+	assert_string_equal(h0, h1);
+	le->acme.directory.literal = "https://staging.example/dir";
+	assert_int_equal(config_issuer_hash(h2, le), 0);
+	assert_string_not_equal(h0, h2);
+	assert_int_equal(config_issuer_hash(h1, config_find_issuer(set, "backup")), 0);
+	assert_string_not_equal(h0, h1);
+	config_set_free(set);
+}
+
 static void write_file(const char *path, const char *text)
 {
 	assert_int_equal(util_fs_write_atomic(path, text, strlen(text), 0644), 0);
@@ -325,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_value_env),
 		cmocka_unit_test(test_hashes),
+		cmocka_unit_test(test_issuer_hash),
 		cmocka_unit_test(test_load_dir),
 		cmocka_unit_test(test_many_errors_at_once),
 	};

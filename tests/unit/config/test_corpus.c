@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -195,6 +196,23 @@ static void test_examples(void **state)
 	check_example("examples/multi-team", 20);
 }
 
+/* The tests read repository files: find the root from wherever we run. */
+static void chdir_to_root(void)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		DIR *d = opendir(CORPUS);
+
+		if (d) {
+			closedir(d);
+			return;
+		}
+		if (chdir("..") < 0)
+			return;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,5 +221,6 @@ int main(void)
 		cmocka_unit_test(test_examples),
 	};
 
+	chdir_to_root();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
