@@ -96,6 +96,7 @@ typedef enum {
 struct config_issuer;
 
 typedef struct {
+	config_fields field_pos; /* of the keys inside "acme" */
 	config_value directory;  /* required: the ACME directory URL */
 	config_strings emails;   /* account contacts (without "mailto:") */
 	int has_eab;
@@ -112,6 +113,7 @@ typedef struct {
 } config_acme;
 
 typedef struct {
+	config_fields field_pos; /* of the keys inside "ca" */
 	config_secret key;  /* both NONE: generated, kept in the state store */
 	config_secret cert;
 	const char *common_name; /* of a generated CA; default "certops <name>" */

@@ -2,6 +2,7 @@
  * The Certificate kind and its parts: identifiers, key, renewal policy,
  * challenge (shared with Solver), deploy targets and verify probes.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,28 @@ int config__decode_challenge(cfg_dec *d, const cfg_node *map,
 
 /* ---- deploy targets ---- */
 
+/* A user or group: a POSIX-style name (at most 32) or a numeric id. */
+static void get_account(cfg_dec *d, const cfg_node *map, const char *key,
+			const char **out)
+{
+	const cfg_node *n;
+	const char *s;
+	size_t len;
+
+	if (config__get_str(d, map, key, 0, &s, &n) <= 0)
+		return;
+	len = strlen(s);
+	if (strspn(s, "0123456789") == len ||
+	    (len <= 32 && (isalpha((unsigned char)s[0]) || s[0] == '_') &&
+	     strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_.-") == len))
+		*out = s;
+	else
+		config__err_field(d, n, key,
+			"invalid %s '%s' (a user or group name, or a numeric id)",
+			key, s);
+}
+
 static void decode_files(cfg_dec *d, const cfg_node *n, config_target *t)
 {
 	static const char *const allowed[] = { "dir", "cert", "chain",
@@ -177,8 +200,8 @@ static void decode_files(cfg_dec *d, const cfg_node *n, config_target *t)
 		t->files.key = "privkey.pem";
 	}
 	config__get_mode(d, n, "mode", &t->files.mode);
-	config__get_str(d, n, "owner", 0, &t->files.owner, NULL);
-	config__get_str(d, n, "group", 0, &t->files.group, NULL);
+	get_account(d, n, "owner", &t->files.owner);
+	get_account(d, n, "group", &t->files.group);
 }
 
 static void decode_pkcs12(cfg_dec *d, const cfg_node *n, config_target *t)

@@ -100,7 +100,7 @@ static void decode_acme(cfg_dec *d, const cfg_node *n, config_issuer *is)
 
 	a->request_timeout = 30;
 	a->order_timeout = 300;
-	if (!config__expect_map(d, n, allowed, NULL))
+	if (!config__expect_map(d, n, allowed, &a->field_pos))
 		goto done;
 	if (config__get_value(d, n, "directory", 1, &a->directory) > 0)
 		check_url_value(d, n, "directory", &a->directory);
@@ -160,7 +160,7 @@ static void decode_ca(cfg_dec *d, const cfg_node *n, config_issuer *is)
 	size_t saved = config__path_push(d, "ca");
 
 	ca->lifetime = 90 * 86400;
-	if (!config__expect_map(d, n, allowed, NULL))
+	if (!config__expect_map(d, n, allowed, &ca->field_pos))
 		goto done;
 	config__get_secret(d, n, "key", 0, &ca->key);
 	config__get_secret(d, n, "cert", 0, &ca->cert);
