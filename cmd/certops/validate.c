@@ -14,9 +14,9 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-	fputs("Usage: certops validate [--json] [DIR]\n\n"
-	      "Loads every *.yaml/*.yml below DIR (default .), checks the declarations and\n"
-	      "the local policy, and reports every problem as\n"
+	fputs("Usage: certops validate [--json] [DIR|FILE]\n\n"
+	      "Loads every *.yaml/*.yml below DIR (default .), or one FILE, checks the\n"
+	      "declarations and the local policy, and reports every problem as\n"
 	      "file:line:column: field: message.  Changes nothing.\n\n"
 	      "  --json    print the problems as a JSON array of\n"
 	      "            {file, line, column, field, message, code}\n\n"
@@ -152,4 +152,4 @@ done:
 
 const cli_command cli_cmd_validate = { "validate",
 	"check declarations and the local policy",
-	"certops validate [--json] [DIR]", run, usage };
+	"certops validate [--json] [DIR|FILE]", run, usage };

@@ -292,7 +292,7 @@ void config_set_free(config_set *set);
 
 /*
  * Loads every *.yaml / *.yml below dir (hidden entries skipped) in sorted
- * order, then validates the whole set (config_set_validate).  Problems with
+ * order, or dir itself when it is a regular file, then validates the whole set (config_set_validate).  Problems with
  * the declarations go to diags; returns 0 when there were none,
  * CERTOPS_EINVALID when diags got any, or another negative code (error set)
  * when the directory could not be read.  *out is set in the first two cases

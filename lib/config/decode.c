@@ -94,6 +94,27 @@ int config__set_push(void ***arr, size_t *n, size_t *alloc, void *item)
 	return 0;
 }
 
+/* Without a near miss, a short list of what is allowed helps more. */
+static void unknown_field(cfg_dec *d, const cfg_node *k,
+			  const char *const *allowed)
+{
+	util_buf list = UTIL_BUF_INIT;
+	size_t i;
+
+	for (i = 0; allowed[i]; i++) {
+		if (i)
+			util_buf_puts(&list, ", ");
+		util_buf_puts(&list, allowed[i]);
+	}
+	if (i <= 6 && !util_buf_failed(&list))
+		config__err_field(d, k, k->str,
+			"unknown field '%s' (expected %s%s)", k->str,
+			i > 1 ? "one of " : "", list.ptr);
+	else
+		config__err_field(d, k, k->str, "unknown field '%s'", k->str);
+	util_buf_free(&list);
+}
+
 int config__expect_map(cfg_dec *d, const cfg_node *n,
 		       const char *const *allowed, config_fields *fields)
 {
@@ -128,8 +149,7 @@ int config__expect_map(cfg_dec *d, const cfg_node *n,
 					"unknown field '%s'; did you mean '%s'?",
 					k->str, s);
 			else
-				config__err_field(d, k, k->str,
-					"unknown field '%s'", k->str);
+				unknown_field(d, k, allowed);
 			rc = 2;
 			continue;
 		}

@@ -178,12 +178,24 @@ int config_load_dir(config_set **out, util_diags *diags, const char *dir)
 {
 	path_list files = { NULL, 0, 0 };
 	config_set *set = NULL;
+	struct stat st;
 	size_t i, before = diags->count;
 	int error;
 
 	*out = NULL;
-	if ((error = walk(&files, dir, 0)) < 0)
+	/* A single file works too (editors, pre-commit hooks). */
+	if (stat(dir, &st) == 0 && S_ISREG(st.st_mode)) {
+		char *one = strdup(dir);
+
+		if (!one || config__set_push((void ***)&files.paths, &files.n,
+					     &files.alloc, one) < 0) {
+			free(one);
+			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			goto done;
+		}
+	} else if ((error = walk(&files, dir, 0)) < 0) {
 		goto done;
+	}
 	if (files.n)
 		qsort(files.paths, files.n, sizeof(char *), cmp_str);
 	if ((error = config_set_new(&set)) < 0)
