@@ -257,7 +257,9 @@ typedef struct config_certificate {
 	config_challenge challenge;    /* type NONE: from the solver */
 	const char *solver;            /* name, or NULL */
 	config_solver *solver_ref;     /* resolved (explicit or default) */
-	const config_challenge *effective_challenge; /* resolved, or NULL */
+	/* Resolved: own challenge, named or default solver's; NULL for a
+	 * local CA issuer (nothing to prove) or when unresolved. */
+	const config_challenge *effective_challenge;
 	config_target *deploy;
 	size_t ndeploy;
 	config_verify *verify;

@@ -278,6 +278,17 @@ static void check_certificate(rctx *r, config_set *set, config_certificate *c,
 			    "issuer", "issuer", c->issuer,
 			    suggest_in((void **)set->issuers_by_name,
 				       issuer_name, c->issuer));
+	if (c->issuer_ref && c->issuer_ref->type == CONFIG_ISSUER_CA) {
+		/* A local CA proves nothing: no challenge is needed, and a
+		 * named solver need only exist. */
+		if (c->solver && !(c->solver_ref = config_find_solver(set, c->solver)))
+			unknown_ref(r, config_field_pos_of(&c->field_pos, c->pos,
+				    "solver"), "solver", "solver", c->solver,
+				    suggest_in((void **)set->solvers_by_name,
+					       solver_name, c->solver));
+		c->effective_challenge = NULL;
+		return;
+	}
 	if (c->solver) {
 		if (!(c->solver_ref = config_find_solver(set, c->solver)))
 			unknown_ref(r, config_field_pos_of(&c->field_pos, c->pos,

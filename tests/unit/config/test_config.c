@@ -154,6 +154,23 @@ static void test_defaults(void **state)
 	config_set_free(set);
 }
 
+static void test_local_ca_needs_no_challenge(void **state)
+{
+	size_t n;
+	config_set *set = load(
+		"kind: Issuer\nname: internal\nca: {lifetime: 30d}\n---\n"
+		"kind: Certificate\nname: db\nissuer: internal\n"
+		"domains: [\"*.db.internal.example\"]\nipAddresses: [10.0.0.5]\n", &n);
+	config_certificate *c = config_find_certificate(set, "db");
+
+	(void)state;
+	assert_int_equal(n, 0);
+	assert_non_null(c);
+	assert_null(c->effective_challenge);
+	assert_int_equal(c->issuer_ref->ca.lifetime, 30 * 86400);
+	config_set_free(set);
+}
+
 static void test_value_env(void **state)
 {
 	size_t n;
@@ -343,6 +360,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_local_ca_needs_no_challenge),
 		cmocka_unit_test(test_value_env),
 		cmocka_unit_test(test_hashes),
 		cmocka_unit_test(test_issuer_hash),
