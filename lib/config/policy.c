@@ -253,10 +253,12 @@ int config_policy_parse(config_policy **out, util_diags *diags,
 		at.column = docs[1].column;
 		config__err(&d, &at, "a policy file holds one document");
 	}
-	if (ndocs && docs[0].root) {
+	if (ndocs && docs[0].root && !(docs[0].root->kind == CFG_NODE_SCALAR &&
+				       docs[0].root->stype == CFG_SCALAR_NULL)) {
 		parse_root(&d, p, docs[0].root, state_dir);
 	} else if (diags->count == before) {
-		/* An empty policy file allows nothing but the state dir. */
+		/* An empty policy file: every field absent. */
+		p->any_issuer = 1; /* as when "issuers" is absent */
 		p->write_roots = config__arena_alloc(p->arena, 2 * sizeof(char *));
 		if (!p->write_roots || add_state_root(p, state_dir) < 0)
 			goto oom;

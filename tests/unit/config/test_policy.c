@@ -249,6 +249,25 @@ static void test_env_directory(void **state)
 	config_policy_free(p);
 }
 
+static void test_empty_policy(void **state)
+{
+	static const char *const texts[] = { "", "# nothing\n", "---\n" };
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		config_policy *p = parse(texts[i], &n);
+
+		assert_int_equal(n, 0);
+		assert_non_null(p);
+		/* Only the state directory. */
+		assert_true(config_policy_allows_write(p, "/var/lib/certops/x"));
+		assert_false(config_policy_allows_write(p, CONFIG_POLICY_DEMO_ROOT "/x"));
+		assert_true(config_policy_allows_issuer(p, "https://a.example/d"));
+		config_policy_free(p);
+	}
+}
+
 static void test_open_missing(void **state)
 {
 	util_diags diags = UTIL_DIAGS_INIT;
@@ -270,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_bad_policy),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_env_directory),
+		cmocka_unit_test(test_empty_policy),
 		cmocka_unit_test(test_open_missing),
 	};
 
