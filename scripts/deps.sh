@@ -11,6 +11,7 @@ libgit2-dev libssl-dev libcurl4-openssl-dev libyaml-dev libjansson-dev libcmocka
 git openssl curl ca-certificates procps
 pebble
 python3 python3-jsonschema
+python3-yaml
 "
 
 missing=""
