@@ -1,0 +1,76 @@
+/*
+ * Internals of the state store shared by its files; not for other modules.
+ */
+#ifndef CERTOPS_STATE_INTERNAL_H
+#define CERTOPS_STATE_INTERNAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "state/state.h"
+#include "util/buf.h"
+
+/* Largest JSON document the store reads (a certificate meta is ~1 KiB). */
+#define STATE__JSON_MAX (4u << 20)
+/* Largest PEM file the store reads (a long chain is ~10 KiB). */
+#define STATE__PEM_MAX (1u << 20)
+
+struct state {
+	char *dir;
+	int lock_fd;         /* <dir>/lock, open for the handle's life */
+	int locked;          /* this handle holds the flock */
+	char *command;       /* recorded as holder; NULL: /proc/self/cmdline */
+	pthread_mutex_t mu;  /* serialises writes and the lock state */
+	uint64_t serial;     /* last serial seen or written */
+};
+
+/* A write in progress: see state__write_begin. */
+typedef struct {
+	int took_lock; /* the lock was taken for this write only */
+	int unchanged; /* set by the writer when nothing changed: no bump */
+} state__write;
+
+/*
+ * Starts a change: serialises with the other threads and makes sure the
+ * process holds the lock (taking it for this write when the caller did not,
+ * waiting a short while).  Must be paired with state__write_end.
+ */
+int state__write_begin(state *st, state__write *w);
+/* Ends a change: when error is 0 bumps the serial; returns error or the
+ * serial write's error. */
+int state__write_end(state *st, state__write *w, int error);
+
+/* The lock primitives without the mutex (callers hold st->mu). */
+int state__lock_locked(state *st, int timeout_ms);
+int state__unlock_locked(state *st);
+
+/* Checks that name is a safe single path component; what names it. */
+int state__name_check(const char *name, const char *what);
+/* Lowercase hex SHA-256 of s into out (65 bytes). */
+int state__sha256_hex(char out[65], const void *data, size_t len);
+
+/* Appends dir/a[/b[/c]] (NULL parts end the list). */
+void state__path(util_buf *out, const state *st, const char *a, const char *b,
+		 const char *c);
+
+/* Loads a JSON object from path; CERTOPS_ENOTFOUND when absent. */
+int state__json_load(json_t **out, const char *path);
+/* Writes a JSON document atomically with mode. */
+int state__json_write(const char *path, json_t *doc, mode_t mode);
+
+/* Getters that tolerate absence: a copy (malloc) or NULL. */
+char *state__json_strdup(json_t *obj, const char *key);
+/* An RFC 3339 time field; 0 when absent or invalid. */
+time_t state__json_time(json_t *obj, const char *key);
+/* Sets key to an RFC 3339 time (nothing when t is 0); 0 or -1. */
+int state__json_set_time(json_t *obj, const char *key, time_t t);
+/* Sets key to a string (nothing when s is NULL); 0 or -1. */
+int state__json_set_str(json_t *obj, const char *key, const char *s);
+
+/* Reads a whole small file into a malloc'd string; ENOTFOUND when absent. */
+int state__read_string(char **out, const char *path, size_t max);
+/* Removes a directory tree (no symlinks followed); 0 or CERTOPS_ERROR. */
+int state__remove_tree(const char *path);
+
+#endif

@@ -1,0 +1,437 @@
+/*
+ * Small records of the state store: ACME accounts, deployments and pending
+ * orders.  Each lives in its own files so that a write touches one record.
+ */
+#include "state/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/error.h"
+#include "util/fs.h"
+
+/* Folder names from hashes: 128 bits are plenty and keep paths short. */
+#define HASH_NAME_LEN 32
+
+static int hash_name(char out[65], const char *s)
+{
+	int error = state__sha256_hex(out, s, strlen(s));
+
+	out[HASH_NAME_LEN] = '\0';
+	return error;
+}
+
+static int oom(void)
+{
+	return util_error_set(CERTOPS_ENOMEM, "out of memory");
+}
+
+/* ---- accounts: accounts/<issuer>/<hash of directory URL>/ ---- */
+
+static int account_dir(util_buf *out, state *st, const char *issuer,
+		       const char *directory_url)
+{
+	char h[65];
+	int error;
+
+	if ((error = state__name_check(issuer, "issuer")) < 0)
+		return error;
+	if (!directory_url || !*directory_url)
+		return util_error_set(CERTOPS_EINVALID, "account of issuer '%s' has no directory URL", issuer);
+	if ((error = hash_name(h, directory_url)) < 0)
+		return error;
+	state__path(out, st, "accounts", issuer, h);
+	return util_buf_failed(out) ? oom() : 0;
+}
+
+int state_account_get(state_account **out, state *st, const char *issuer,
+		      const char *directory_url)
+{
+	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	state_account *a = NULL;
+	json_t *doc = NULL;
+	const char *url;
+	int error;
+
+	*out = NULL;
+	if ((error = account_dir(&dir, st, issuer, directory_url)) < 0)
+		goto done;
+	util_fs_join(&path, dir.ptr, "account.json");
+	if (util_buf_failed(&path)) {
+		error = oom();
+		goto done;
+	}
+	error = state__json_load(&doc, path.ptr);
+	if (error == CERTOPS_ENOTFOUND) {
+		error = util_error_set(CERTOPS_ENOTFOUND,
+			"no account for issuer '%s' at '%s'", issuer, directory_url);
+		goto done;
+	}
+	if (error < 0)
+		goto done;
+	url = json_string_value(json_object_get(doc, "directory"));
+	if (!url || strcmp(url, directory_url)) {
+		error = util_error_set(CERTOPS_EINVALID,
+			"'%s' is for another directory URL", path.ptr);
+		goto done;
+	}
+	if (!(a = calloc(1, sizeof(*a)))) {
+		error = oom();
+		goto done;
+	}
+	a->issuer = strdup(issuer);
+	a->directory_url = strdup(directory_url);
+	a->url = state__json_strdup(doc, "url");
+	a->email = state__json_strdup(doc, "email");
+	a->created = state__json_time(doc, "created");
+	if (!a->issuer || !a->directory_url) {
+		error = oom();
+		goto done;
+	}
+	util_buf_clear(&path);
+	util_fs_join(&path, dir.ptr, "key.pem");
+	if (util_buf_failed(&path)) {
+		error = oom();
+		goto done;
+	}
+	if ((error = state__read_string(&a->key_pem, path.ptr, STATE__PEM_MAX)) < 0) {
+		if (error == CERTOPS_ENOTFOUND)
+			error = util_error_set(CERTOPS_EINVALID,
+				"account of issuer '%s' has no key.pem", issuer);
+		goto done;
+	}
+	*out = a;
+	a = NULL;
+done:
+	state_account_free(a);
+	json_decref(doc);
+	util_buf_free(&dir);
+	util_buf_free(&path);
+	return error;
+}
+
+int state_account_put(state *st, const state_account *account)
+{
+	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	state__write w;
+	json_t *doc = NULL;
+	int error;
+
+	if (!account->key_pem || !*account->key_pem)
+		return util_error_set(CERTOPS_EINVALID, "account of issuer '%s' has no key",
+				      account->issuer ? account->issuer : "");
+	if ((error = account_dir(&dir, st, account->issuer, account->directory_url)) < 0) {
+		util_buf_free(&dir);
+		return error;
+	}
+	if ((error = state__write_begin(st, &w)) < 0) {
+		util_buf_free(&dir);
+		return error;
+	}
+	if ((error = util_fs_mkdir_p(dir.ptr, 0700)) < 0)
+		goto done;
+	if (!(doc = json_object()) ||
+	    state__json_set_str(doc, "issuer", account->issuer) < 0 ||
+	    state__json_set_str(doc, "directory", account->directory_url) < 0 ||
+	    state__json_set_str(doc, "url", account->url) < 0 ||
+	    state__json_set_str(doc, "email", account->email) < 0 ||
+	    state__json_set_time(doc, "created",
+				 account->created ? account->created : time(NULL)) < 0) {
+		error = oom();
+		goto done;
+	}
+	/* the key first: an account.json never points at a missing key */
+	util_fs_join(&path, dir.ptr, "key.pem");
+	if (util_buf_failed(&path)) {
+		error = oom();
+		goto done;
+	}
+	if ((error = util_fs_write_atomic(path.ptr, account->key_pem,
+					  strlen(account->key_pem), 0600)) < 0)
+		goto done;
+	util_buf_clear(&path);
+	util_fs_join(&path, dir.ptr, "account.json");
+	if (util_buf_failed(&path)) {
+		error = oom();
+		goto done;
+	}
+	error = state__json_write(path.ptr, doc, 0600);
+done:
+	error = state__write_end(st, &w, error);
+	json_decref(doc);
+	util_buf_free(&dir);
+	util_buf_free(&path);
+	return error;
+}
+
+void state_account_free(state_account *a)
+{
+	if (!a)
+		return;
+	free(a->issuer);
+	free(a->directory_url);
+	if (a->key_pem) {
+		/* do not leave key material in freed heap memory */
+		explicit_bzero(a->key_pem, strlen(a->key_pem));
+		free(a->key_pem);
+	}
+	free(a->url);
+	free(a->email);
+	free(a);
+}
+
+/* ---- deployments: deployments/<hash of target>.json ---- */
+
+static int deploy_path(util_buf *out, state *st, const char *target)
+{
+	char h[65 + 5];
+	int error;
+
+	if (!target || !*target)
+		return util_error_set(CERTOPS_EINVALID, "deployment without a target identity");
+	if ((error = hash_name(h, target)) < 0)
+		return error;
+	memcpy(h + HASH_NAME_LEN, ".json", 6);
+	state__path(out, st, "deployments", h, NULL);
+	return util_buf_failed(out) ? oom() : 0;
+}
+
+int state_deploy_get(state_deploy **out, state *st, const char *target)
+{
+	util_buf path = UTIL_BUF_INIT;
+	state_deploy *d = NULL;
+	json_t *doc = NULL;
+	const char *s, *result;
+	int error;
+
+	*out = NULL;
+	if ((error = deploy_path(&path, st, target)) < 0)
+		goto done;
+	if ((error = state__json_load(&doc, path.ptr)) < 0) {
+		if (error == CERTOPS_ENOTFOUND)
+			error = util_error_set(CERTOPS_ENOTFOUND,
+				"nothing recorded as deployed to '%s'", target);
+		goto done;
+	}
+	s = json_string_value(json_object_get(doc, "target"));
+	if (!s || strcmp(s, target)) {
+		error = util_error_set(CERTOPS_EINVALID, "'%s' is for another target", path.ptr);
+		goto done;
+	}
+	if (!(d = calloc(1, sizeof(*d))) || !(d->target = strdup(target))) {
+		error = oom();
+		goto done;
+	}
+	d->certificate = state__json_strdup(doc, "certificate");
+	d->fingerprint = state__json_strdup(doc, "fingerprint");
+	d->config_hash = state__json_strdup(doc, "configHash");
+	d->message = state__json_strdup(doc, "message");
+	d->time = state__json_time(doc, "time");
+	result = json_string_value(json_object_get(doc, "result"));
+	d->result = result && !strcmp(result, "ok") ? STATE_DEPLOY_OK : STATE_DEPLOY_FAILED;
+	*out = d;
+	d = NULL;
+done:
+	state_deploy_free(d);
+	json_decref(doc);
+	util_buf_free(&path);
+	return error;
+}
+
+int state_deploy_put(state *st, const state_deploy *deploy)
+{
+	util_buf path = UTIL_BUF_INIT, dir = UTIL_BUF_INIT;
+	state__write w;
+	json_t *doc = NULL;
+	int error;
+
+	if ((error = deploy_path(&path, st, deploy->target)) < 0)
+		goto out;
+	if (!(doc = json_object()) ||
+	    state__json_set_str(doc, "target", deploy->target) < 0 ||
+	    state__json_set_str(doc, "certificate", deploy->certificate) < 0 ||
+	    state__json_set_str(doc, "fingerprint", deploy->fingerprint) < 0 ||
+	    state__json_set_str(doc, "configHash", deploy->config_hash) < 0 ||
+	    state__json_set_str(doc, "message", deploy->message) < 0 ||
+	    state__json_set_time(doc, "time", deploy->time ? deploy->time : time(NULL)) < 0 ||
+	    state__json_set_str(doc, "result",
+				deploy->result == STATE_DEPLOY_OK ? "ok" : "failed") < 0) {
+		error = oom();
+		goto out;
+	}
+	state__path(&dir, st, "deployments", NULL, NULL);
+	if (util_buf_failed(&dir)) {
+		error = oom();
+		goto out;
+	}
+	if ((error = state__write_begin(st, &w)) < 0)
+		goto out;
+	if ((error = util_fs_mkdir_p(dir.ptr, 0700)) == 0)
+		error = state__json_write(path.ptr, doc, 0600);
+	error = state__write_end(st, &w, error);
+out:
+	json_decref(doc);
+	util_buf_free(&path);
+	util_buf_free(&dir);
+	return error;
+}
+
+void state_deploy_free(state_deploy *d)
+{
+	if (!d)
+		return;
+	free(d->target);
+	free(d->certificate);
+	free(d->fingerprint);
+	free(d->config_hash);
+	free(d->message);
+	free(d);
+}
+
+/* ---- pending orders: orders/<name>/{order.json,key.pem} ---- */
+
+int state_order_get(state_order **out, state *st, const char *name)
+{
+	util_buf path = UTIL_BUF_INIT;
+	state_order *o = NULL;
+	json_t *doc = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = state__name_check(name, "certificate")) < 0)
+		goto done;
+	state__path(&path, st, "orders", name, "order.json");
+	if (util_buf_failed(&path)) {
+		error = oom();
+		goto done;
+	}
+	if ((error = state__json_load(&doc, path.ptr)) < 0) {
+		if (error == CERTOPS_ENOTFOUND)
+			error = util_error_set(CERTOPS_ENOTFOUND,
+				"no pending order for certificate '%s'", name);
+		goto done;
+	}
+	if (!(o = calloc(1, sizeof(*o))) || !(o->name = strdup(name))) {
+		error = oom();
+		goto done;
+	}
+	o->order_url = state__json_strdup(doc, "orderUrl");
+	o->declaration_hash = state__json_strdup(doc, "declarationHash");
+	o->created = state__json_time(doc, "created");
+	util_buf_clear(&path);
+	state__path(&path, st, "orders", name, "key.pem");
+	if (util_buf_failed(&path)) {
+		error = oom();
+		goto done;
+	}
+	error = state__read_string(&o->key_pem, path.ptr, STATE__PEM_MAX);
+	if (error == CERTOPS_ENOTFOUND) {
+		util_error_clear();
+		error = 0; /* an order may be recorded before its key is */
+	}
+	if (error < 0)
+		goto done;
+	*out = o;
+	o = NULL;
+done:
+	state_order_free(o);
+	json_decref(doc);
+	util_buf_free(&path);
+	return error;
+}
+
+int state_order_put(state *st, const state_order *order)
+{
+	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	state__write w;
+	json_t *doc = NULL;
+	int error;
+
+	if ((error = state__name_check(order->name, "certificate")) < 0)
+		goto out;
+	state__path(&dir, st, "orders", order->name, NULL);
+	if (util_buf_failed(&dir) || !(doc = json_object()) ||
+	    state__json_set_str(doc, "name", order->name) < 0 ||
+	    state__json_set_str(doc, "orderUrl", order->order_url) < 0 ||
+	    state__json_set_str(doc, "declarationHash", order->declaration_hash) < 0 ||
+	    state__json_set_time(doc, "created", order->created ? order->created : time(NULL)) < 0) {
+		error = oom();
+		goto out;
+	}
+	if ((error = state__write_begin(st, &w)) < 0)
+		goto out;
+	if ((error = util_fs_mkdir_p(dir.ptr, 0700)) < 0)
+		goto done;
+	if (order->key_pem) {
+		util_fs_join(&path, dir.ptr, "key.pem");
+		if (util_buf_failed(&path)) {
+			error = oom();
+			goto done;
+		}
+		if ((error = util_fs_write_atomic(path.ptr, order->key_pem,
+						  strlen(order->key_pem), 0600)) < 0)
+			goto done;
+	}
+	util_buf_clear(&path);
+	util_fs_join(&path, dir.ptr, "order.json");
+	if (util_buf_failed(&path)) {
+		error = oom();
+		goto done;
+	}
+	error = state__json_write(path.ptr, doc, 0600);
+done:
+	error = state__write_end(st, &w, error);
+out:
+	json_decref(doc);
+	util_buf_free(&dir);
+	util_buf_free(&path);
+	return error;
+}
+
+int state_order_delete(state *st, const char *name)
+{
+	util_buf dir = UTIL_BUF_INIT, json = UTIL_BUF_INIT;
+	state__write w;
+	int error;
+
+	if ((error = state__name_check(name, "certificate")) < 0)
+		return error;
+	state__path(&dir, st, "orders", name, NULL);
+	state__path(&json, st, "orders", name, "order.json");
+	if (util_buf_failed(&dir) || util_buf_failed(&json)) {
+		error = oom();
+		goto out;
+	}
+	if (access(dir.ptr, F_OK) < 0) {
+		error = 0; /* nothing pending: nothing changes, no serial bump */
+		goto out;
+	}
+	if ((error = state__write_begin(st, &w)) < 0)
+		goto out;
+	/* order.json first: a half-removed folder reads as "no order" */
+	if (unlink(json.ptr) < 0 && errno != ENOENT)
+		error = util_error_set_errno(CERTOPS_ERROR, "removing '%s'", json.ptr);
+	if (!error)
+		error = state__remove_tree(dir.ptr);
+	error = state__write_end(st, &w, error);
+out:
+	util_buf_free(&dir);
+	util_buf_free(&json);
+	return error;
+}
+
+void state_order_free(state_order *o)
+{
+	if (!o)
+		return;
+	free(o->name);
+	free(o->order_url);
+	free(o->declaration_hash);
+	if (o->key_pem) {
+		explicit_bzero(o->key_pem, strlen(o->key_pem));
+		free(o->key_pem);
+	}
+	free(o);
+}
