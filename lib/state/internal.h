@@ -41,6 +41,19 @@ int state__write_begin(state *st, state__write *w);
  * serial write's error. */
 int state__write_end(state *st, state__write *w, int error);
 
+/*
+ * A migration step: upgrades the store in place from format `from` to
+ * from + 1.  Runs under the lock; must be safe to run again after a crash
+ * (state.json is rewritten with the new format only after every step).
+ */
+typedef struct {
+	int from;
+	int (*fn)(state *st);
+} state__migration;
+
+/* Replaces the migration table (tests); NULL restores the built-in one. */
+void state__set_migrations(const state__migration *table);
+
 /* The lock primitives without the mutex (callers hold st->mu). */
 int state__lock_locked(state *st, int timeout_ms);
 int state__unlock_locked(state *st);

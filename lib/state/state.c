@@ -31,13 +31,15 @@
  * Format 1 is the first format, so the table holds only its terminator;
  * the day format 2 comes, its step goes here (see docs/state.md).
  */
-typedef int (*migration_fn)(state *st, json_t *doc);
-static const struct {
-	int from;
-	migration_fn fn;
-} migrations[] = {
+static const state__migration builtin_migrations[] = {
 	{ 0, NULL } /* terminator */
 };
+static const state__migration *migrations = builtin_migrations;
+
+void state__set_migrations(const state__migration *table)
+{
+	migrations = table ? table : builtin_migrations;
+}
 
 int state_default_dir(util_buf *out, const char *flag_dir)
 {
@@ -298,8 +300,12 @@ static int dir_is_empty(const char *dir)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
+		/* another process creating the store at the same time leaves
+		 * only these behind */
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		    strcmp(de->d_name, LOCK_FILE)) {
+		    strcmp(de->d_name, LOCK_FILE) &&
+		    strncmp(de->d_name, FORMAT_FILE ".certops-tmp-",
+			    strlen(FORMAT_FILE ".certops-tmp-"))) {
 			empty = 0;
 			break;
 		}
@@ -390,7 +396,7 @@ static int migrate(state *st, json_int_t from)
 				"cannot migrate", st->dir, (long long)from);
 			goto done;
 		}
-		if ((error = migrations[i].fn(st, NULL)) < 0) {
+		if ((error = migrations[i].fn(st)) < 0) {
 			error = util_error_wrap("migrating '%s' from format %lld",
 						st->dir, (long long)v);
 			goto done;
@@ -434,17 +440,7 @@ int state_open(state **out, const char *dir, unsigned flags)
 	st->lock_fd = -1;
 	pthread_mutex_init(&st->mu, NULL);
 
-	state__path(&path, st, LOCK_FILE, NULL, NULL);
-	if (util_buf_failed(&path)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-		goto done;
-	}
-	st->lock_fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (st->lock_fd < 0) {
-		error = util_error_set_errno(CERTOPS_ERROR, "opening lock file '%s'", path.ptr);
-		goto done;
-	}
-
+	/* decide whether this is a store before creating anything in it */
 	error = read_format(st, &format, NULL);
 	if (error == CERTOPS_ENOTFOUND) {
 		if (!dir_is_empty(dir)) {
@@ -456,6 +452,17 @@ int state_open(state **out, const char *dir, unsigned flags)
 		util_error_clear();
 		fresh = 1;
 	} else if (error < 0) {
+		goto done;
+	}
+
+	state__path(&path, st, LOCK_FILE, NULL, NULL);
+	if (util_buf_failed(&path)) {
+		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		goto done;
+	}
+	st->lock_fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (st->lock_fd < 0) {
+		error = util_error_set_errno(CERTOPS_ERROR, "opening lock file '%s'", path.ptr);
 		goto done;
 	}
 

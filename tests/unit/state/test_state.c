@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "state/internal.h"
 #include "state/state.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -185,6 +186,81 @@ static void test_open_refuses_foreign_dir(void **vs)
 	assert_int_equal(util_fs_write_atomic(p, "x", 1, 0600), 0);
 	assert_int_equal(state_open(&st, f->dir, 0), CERTOPS_EINVALID);
 	assert_non_null(strstr(util_error_message(), "not a certops state directory"));
+	/* and nothing was created in it */
+	path_in(p, sizeof(p), f->dir, "lock");
+	assert_int_equal(access(p, F_OK), -1);
+	path_in(p, sizeof(p), f->dir, "state.json");
+	assert_int_equal(access(p, F_OK), -1);
+}
+
+static int migration_calls;
+
+static int migrate_0_to_1(state *st)
+{
+	util_buf p = UTIL_BUF_INIT;
+	int error;
+
+	migration_calls++;
+	util_fs_join(&p, state_path(st), "migrated-from-0");
+	error = util_fs_write_atomic(p.ptr, "yes", 3, 0600);
+	util_buf_free(&p);
+	return error;
+}
+
+static int migrate_fails(state *st)
+{
+	(void)st;
+	migration_calls++;
+	return util_error_set(CERTOPS_ERROR, "disk on fire");
+}
+
+static void test_open_runs_migrations(void **vs)
+{
+	fixture *f = *vs;
+	static const state__migration good[] = { { 0, migrate_0_to_1 }, { 0, NULL } };
+	static const state__migration bad[] = { { 0, migrate_fails }, { 0, NULL } };
+	const char *doc = "{\"format\": 0, \"serial\": 5}\n";
+	char p[256];
+	util_buf b = UTIL_BUF_INIT;
+	state *st = NULL;
+
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	path_in(p, sizeof(p), f->dir, "state.json");
+	assert_int_equal(util_fs_write_atomic(p, doc, strlen(doc), 0600), 0);
+
+	/* a failing step leaves the store at its old format */
+	migration_calls = 0;
+	state__set_migrations(bad);
+	assert_int_equal(state_open(&st, f->dir, 0), CERTOPS_ERROR);
+	assert_non_null(strstr(util_error_message(), "from format 0"));
+	assert_non_null(strstr(util_error_message(), "disk on fire"));
+	assert_int_equal(migration_calls, 1);
+	assert_int_equal(util_fs_read_file(&b, p, 0), 0);
+	assert_non_null(strstr(b.ptr, "\"format\": 0"));
+
+	migration_calls = 0;
+	state__set_migrations(good);
+	assert_int_equal(state_open(&st, f->dir, 0), 0);
+	state__set_migrations(NULL);
+	assert_int_equal(migration_calls, 1);
+	path_in(p, sizeof(p), f->dir, "migrated-from-0");
+	assert_int_equal(access(p, F_OK), 0);
+	/* the new format is recorded and the serial moved */
+	assert_int_equal(serial_of(st), 6);
+	state_free(st);
+	path_in(p, sizeof(p), f->dir, "state.json");
+	util_buf_clear(&b);
+	assert_int_equal(util_fs_read_file(&b, p, 0), 0);
+	assert_non_null(strstr(b.ptr, "\"format\": 1"));
+
+	/* opened again: nothing more to run */
+	migration_calls = 0;
+	state__set_migrations(good);
+	assert_int_equal(state_open(&st, f->dir, 0), 0);
+	state__set_migrations(NULL);
+	assert_int_equal(migration_calls, 0);
+	state_free(st);
+	util_buf_free(&b);
 }
 
 static void test_open_refuses_newer_format(void **vs)
@@ -647,6 +723,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_refuses_newer_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_unmigratable_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_reports_corrupt_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_runs_migrations, setup, teardown),
 		cmocka_unit_test(test_default_dir),
 		cmocka_unit_test_setup_teardown(test_account_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deploy_round_trip, setup, teardown),
