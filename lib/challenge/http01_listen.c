@@ -8,6 +8,7 @@
  * thread serves.
  */
 #include "challenge/challenge.h"
+#include "challenge/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +52,7 @@ typedef struct {
 	int lfd;
 	int wake[2];
 	int port;
+	int timeout_ms;     /* per connection; atomic: tests change it */
 	pthread_t thread;
 	int started;
 	pthread_mutex_t mu; /* guards entries */
@@ -214,7 +216,7 @@ static void accept_all(listen_solver *l)
 			return;
 		}
 		c->fd = fd;
-		c->deadline = now_ms() + CONN_TIMEOUT_MS;
+		c->deadline = now_ms() + __atomic_load_n(&l->timeout_ms, __ATOMIC_RELAXED);
 		util_buf_init_limit(&c->out, 4 * REQUEST_MAX);
 		l->conns[slot] = c;
 	}
@@ -467,6 +469,7 @@ int challenge_http01_listen_new(challenge_solver **out, const char *listen_addr)
 		return oom();
 	l->base.ops = &listen_ops;
 	l->lfd = l->wake[0] = l->wake[1] = -1;
+	l->timeout_ms = CONN_TIMEOUT_MS;
 	pthread_mutex_init(&l->mu, NULL);
 	if (!(l->listen = strdup(listen_addr))) {
 		error = oom();
@@ -496,4 +499,10 @@ fail:
 int challenge_http01_listen_port(const challenge_solver *s)
 {
 	return s && s->ops == &listen_ops ? ((const listen_solver *)s)->port : -1;
+}
+
+void challenge__http01_listen_set_timeout(challenge_solver *s, int ms)
+{
+	if (s && s->ops == &listen_ops)
+		__atomic_store_n(&((listen_solver *)s)->timeout_ms, ms, __ATOMIC_RELAXED);
 }

@@ -310,8 +310,12 @@ int state_cert_versions(state_cert_meta **out, size_t *count, state *st,
 		error = load_version(&c, st, name, de->d_name, 0);
 		if (error < 0) {
 			/* one bad folder must not hide the others; say so */
+			util_buf msg = UTIL_BUF_INIT;
+
+			util_error_format(&msg, util_error_last());
 			util_log_warn("state", "skipping certificate '%s' version '%s': %s",
-				      name, de->d_name, util_error_message());
+				      name, de->d_name, msg.ptr);
+			util_buf_free(&msg);
 			util_error_clear();
 			error = 0;
 			continue;

@@ -4,6 +4,7 @@
  */
 #include "state/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 /* Folder names from hashes: 128 bits are plenty and keep paths short. */
 #define HASH_NAME_LEN 32
@@ -198,29 +200,27 @@ static int deploy_path(util_buf *out, state *st, const char *target)
 	return util_buf_failed(out) ? oom() : 0;
 }
 
-int state_deploy_get(state_deploy **out, state *st, const char *target)
+/* Loads one record file; target (may be NULL) must match when given. */
+static int deploy_load(state_deploy **out, const char *path, const char *target)
 {
-	util_buf path = UTIL_BUF_INIT;
 	state_deploy *d = NULL;
 	json_t *doc = NULL;
 	const char *s, *result;
 	int error;
 
 	*out = NULL;
-	if ((error = deploy_path(&path, st, target)) < 0)
-		goto done;
-	if ((error = state__json_load(&doc, path.ptr)) < 0) {
-		if (error == CERTOPS_ENOTFOUND)
+	if ((error = state__json_load(&doc, path)) < 0) {
+		if (error == CERTOPS_ENOTFOUND && target)
 			error = util_error_set(CERTOPS_ENOTFOUND,
 				"nothing recorded as deployed to '%s'", target);
 		goto done;
 	}
 	s = json_string_value(json_object_get(doc, "target"));
-	if (!s || strcmp(s, target)) {
-		error = util_error_set(CERTOPS_EINVALID, "'%s' is for another target", path.ptr);
+	if (!s || (target && strcmp(s, target))) {
+		error = util_error_set(CERTOPS_EINVALID, "'%s' is for another target", path);
 		goto done;
 	}
-	if (!(d = calloc(1, sizeof(*d))) || !(d->target = strdup(target))) {
+	if (!(d = calloc(1, sizeof(*d))) || !(d->target = strdup(s))) {
 		error = oom();
 		goto done;
 	}
@@ -236,6 +236,124 @@ int state_deploy_get(state_deploy **out, state *st, const char *target)
 done:
 	state_deploy_free(d);
 	json_decref(doc);
+	return error;
+}
+
+int state_deploy_get(state_deploy **out, state *st, const char *target)
+{
+	util_buf path = UTIL_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if ((error = deploy_path(&path, st, target)) == 0)
+		error = deploy_load(out, path.ptr, target);
+	util_buf_free(&path);
+	return error;
+}
+
+static int deploy_cmp(const void *a, const void *b)
+{
+	return strcmp((*(state_deploy *const *)a)->target,
+		      (*(state_deploy *const *)b)->target);
+}
+
+int state_deploy_list(state_deploy ***out, size_t *count, state *st)
+{
+	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	state_deploy **list = NULL;
+	size_t n = 0, alloc = 0;
+	struct dirent *de;
+	DIR *d = NULL;
+	int error = 0;
+
+	*out = NULL;
+	*count = 0;
+	state__path(&dir, st, "deployments", NULL, NULL);
+	if (util_buf_failed(&dir)) {
+		error = oom();
+		goto done;
+	}
+	if (!(d = opendir(dir.ptr))) {
+		if (errno != ENOENT)
+			error = util_error_set_errno(CERTOPS_ERROR, "listing '%s'", dir.ptr);
+		goto done;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		state_deploy *rec = NULL;
+
+		/* only <hash>.json: temporary files of a write in progress are not */
+		if (len != HASH_NAME_LEN + 5 || strcmp(de->d_name + HASH_NAME_LEN, ".json"))
+			continue;
+		util_buf_clear(&path);
+		util_fs_join(&path, dir.ptr, de->d_name);
+		if (util_buf_failed(&path)) {
+			error = oom();
+			goto done;
+		}
+		if (deploy_load(&rec, path.ptr, NULL) < 0) {
+			util_buf msg = UTIL_BUF_INIT;
+
+			/* the formatted error names the file, line and column */
+			util_error_format(&msg, util_error_last());
+			util_log_warn("state", "skipping deployment record: %s", msg.ptr);
+			util_buf_free(&msg);
+			util_error_clear();
+			continue;
+		}
+		if (n == alloc) {
+			size_t na = alloc ? alloc * 2 : 64;
+			state_deploy **nl = realloc(list, na * sizeof(*nl));
+			if (!nl) {
+				state_deploy_free(rec);
+				error = oom();
+				goto done;
+			}
+			list = nl;
+			alloc = na;
+		}
+		list[n++] = rec;
+	}
+	if (n)
+		qsort(list, n, sizeof(*list), deploy_cmp);
+	*out = list;
+	*count = n;
+	list = NULL;
+	n = 0;
+done:
+	if (d)
+		closedir(d);
+	state_deploy_list_free(list, n);
+	util_buf_free(&dir);
+	util_buf_free(&path);
+	return error;
+}
+
+void state_deploy_list_free(state_deploy **list, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		state_deploy_free(list[i]);
+	free(list);
+}
+
+int state_deploy_delete(state *st, const char *target)
+{
+	util_buf path = UTIL_BUF_INIT;
+	state__write w;
+	int error;
+
+	if ((error = deploy_path(&path, st, target)) < 0)
+		goto out;
+	if (access(path.ptr, F_OK) < 0)
+		goto out; /* nothing recorded: nothing changes */
+	if ((error = state__write_begin(st, &w)) < 0)
+		goto out;
+	if (unlink(path.ptr) < 0 && errno != ENOENT)
+		error = util_error_set_errno(CERTOPS_ERROR, "removing '%s'", path.ptr);
+	error = state__write_end(st, &w, error);
+out:
 	util_buf_free(&path);
 	return error;
 }

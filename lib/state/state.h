@@ -211,6 +211,15 @@ typedef struct {
 int state_deploy_get(state_deploy **out, state *st, const char *target);
 /* Stores (replaces) the record of deploy->target. */
 int state_deploy_put(state *st, const state_deploy *deploy);
+/* Forgets the record of target (a target no longer declared); absent is 0. */
+int state_deploy_delete(state *st, const char *target);
+/*
+ * Loads every deployment record, sorted by target, into *out (*count
+ * items; the caller's: state_deploy_list_free).  Unreadable records are
+ * skipped with a warning, so one bad file does not hide the others.
+ */
+int state_deploy_list(state_deploy ***out, size_t *count, state *st);
+void state_deploy_list_free(state_deploy **list, size_t count);
 void state_deploy_free(state_deploy *deploy);
 
 /* ---- Pending orders: recorded before challenges are answered ---- */

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "challenge/challenge.h"
+#include "challenge/internal.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -232,6 +234,30 @@ static void test_listen_slow_client_and_stop(void **vs)
 	/* stopping does not wait for the idle client's timeout */
 	assert_true(t1.tv_sec - t0.tv_sec < 3);
 	close(idle);
+}
+
+/* A client that connects and never sends is dropped at its deadline. */
+static void test_listen_drops_silent_client(void **vs)
+{
+	challenge_solver *s = NULL;
+	struct timeval tv = { 5, 0 };
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	(void)vs;
+	assert_int_equal(challenge_http01_listen_new(&s, "127.0.0.1:0"), 0);
+	challenge__http01_listen_set_timeout(s, 200);
+	fd = connect_port(challenge_http01_listen_port(s));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* half a request line, then silence: the responder closes (EOF) */
+	assert_int_equal(send(fd, "GET /", 5, MSG_NOSIGNAL), 5);
+	n = recv(fd, buf, sizeof(buf), 0);
+	assert_true(n <= 0);
+	if (n < 0)
+		assert_int_not_equal(errno, EAGAIN); /* not our 5 s guard firing */
+	close(fd);
+	challenge_solver_free(s);
 }
 
 typedef struct {
@@ -450,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_listen_serves_tokens),
 		cmocka_unit_test(test_listen_bounds_request_size),
 		cmocka_unit_test(test_listen_slow_client_and_stop),
+		cmocka_unit_test(test_listen_drops_silent_client),
 		cmocka_unit_test(test_listen_concurrent),
 		cmocka_unit_test(test_listen_bad_address),
 		cmocka_unit_test(test_listen_ipv6_and_any),
