@@ -1,14 +1,16 @@
 /*
  * Certificates in the state store: certs/<name>/<version>/ holds one issued
- * version (chain.pem, key.pem 0600, meta.json) and certs/<name>/current names
- * the version in use.  A version folder is complete before it gets its name
- * (written as .tmp-*, then renamed), and current is flipped only afterwards,
- * so readers never see half a certificate.
+ * version (chain.pem, key.pem 0600, meta.json) and certs/<name>/current.json
+ * is a copy of the meta of the version in use (one file to read per
+ * certificate when planning).  A version folder is complete before it gets
+ * its name (written as .tmp-*, then renamed), and current.json is flipped
+ * only afterwards, so readers never see half a certificate.
  */
 #include "state/internal.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,7 +20,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 
-#define CURRENT_FILE "current"
+#define CURRENT_FILE "current.json"
 #define TMP_PREFIX ".tmp-"
 
 static int oom(void)
@@ -202,39 +204,49 @@ done:
 	return error;
 }
 
-/* Reads the version id named by certs/<name>/current into a malloc'd string. */
-static int read_current(char **out, state *st, const char *name)
+/* Loads the meta of the current version from certs/<name>/current.json. */
+static int read_current_meta(state_cert_meta *out, state *st, const char *name)
 {
 	util_buf path = UTIL_BUF_INIT;
-	char *s = NULL;
-	size_t len;
+	json_t *doc = NULL;
 	int error;
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	state__path(&path, st, "certs", name, CURRENT_FILE);
 	if (util_buf_failed(&path)) {
 		error = oom();
 		goto done;
 	}
-	if ((error = state__read_string(&s, path.ptr, 256)) < 0) {
+	if ((error = state__json_load(&doc, path.ptr)) < 0) {
 		if (error == CERTOPS_ENOTFOUND)
 			error = util_error_set(CERTOPS_ENOTFOUND,
 				"no current certificate '%s' in the state", name);
 		goto done;
 	}
-	len = strlen(s);
-	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' '))
-		s[--len] = '\0';
-	if ((error = state__name_check(s, "version")) < 0) {
-		error = util_error_wrap("'%s'", path.ptr);
-		goto done;
+	if ((error = meta_from_json(out, doc, path.ptr)) < 0 ||
+	    (error = state__name_check(out->version, "version")) < 0) {
+		state_cert_meta_clear(out);
+		error = error == CERTOPS_ENOMEM ? error : util_error_wrap("'%s'", path.ptr);
 	}
-	*out = s;
-	s = NULL;
 done:
-	free(s);
+	json_decref(doc);
 	util_buf_free(&path);
 	return error;
+}
+
+/* The version id of the current version (malloc'd). */
+static int read_current(char **out, state *st, const char *name)
+{
+	state_cert_meta m;
+	int error;
+
+	*out = NULL;
+	if ((error = read_current_meta(&m, st, name)) < 0)
+		return error;
+	*out = m.version;
+	m.version = NULL;
+	state_cert_meta_clear(&m);
+	return 0;
 }
 
 int state_cert_get(state_cert **out, state *st, const char *name,
@@ -251,20 +263,33 @@ int state_cert_get(state_cert **out, state *st, const char *name,
 int state_cert_current(state_cert **out, state *st, const char *name,
 		       unsigned flags)
 {
-	char *version = NULL;
+	state_cert *c = NULL;
 	int error;
 
 	*out = NULL;
 	if ((error = state__name_check(name, "certificate")) < 0)
 		return error;
-	if ((error = read_current(&version, st, name)) < 0)
-		return error;
-	error = load_version(out, st, name, version, flags);
-	if (error == CERTOPS_ENOTFOUND)
-		error = util_error_set(CERTOPS_EINVALID,
-			"certificate '%s': current names version '%s', which is missing",
-			name, version);
-	free(version);
+	if (!(c = calloc(1, sizeof(*c))))
+		return oom();
+	if ((error = read_current_meta(&c->meta, st, name)) < 0)
+		goto done;
+	if (flags & (STATE_CERT_CHAIN | STATE_CERT_KEY)) {
+		state_cert *full = NULL;
+
+		error = load_version(&full, st, name, c->meta.version, flags);
+		if (error == CERTOPS_ENOTFOUND)
+			error = util_error_set(CERTOPS_EINVALID,
+				"certificate '%s': current names version '%s', which is missing",
+				name, c->meta.version);
+		if (error < 0)
+			goto done;
+		state_cert_free(c);
+		c = full;
+	}
+	*out = c;
+	c = NULL;
+done:
+	state_cert_free(c);
 	return error;
 }
 
@@ -302,7 +327,8 @@ int state_cert_versions(state_cert_meta **out, size_t *count, state *st,
 	while ((de = readdir(d))) {
 		state_cert *c = NULL;
 
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, CURRENT_FILE) ||
+		/* versions are folders; current.json and its temp files are not */
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
 		    state__name_check(de->d_name, "version") < 0) {
 			util_error_clear();
 			continue;
@@ -412,34 +438,65 @@ done:
 	return error;
 }
 
-/* Writes certs/<name>/current naming version (the caller holds the write). */
+/* Makes version current: copies its meta.json to current.json, atomically. */
 static int flip_current(state *st, const char *name, const char *version)
 {
-	util_buf path = UTIL_BUF_INIT, text = UTIL_BUF_INIT;
+	util_buf path = UTIL_BUF_INIT, src = UTIL_BUF_INIT, meta = UTIL_BUF_INIT;
 	int error;
 
 	state__path(&path, st, "certs", name, CURRENT_FILE);
-	util_buf_printf(&text, "%s\n", version);
-	if (util_buf_failed(&path) || util_buf_failed(&text))
+	state__path(&src, st, "certs", name, version);
+	util_buf_puts(&src, "/meta.json");
+	if (util_buf_failed(&path) || util_buf_failed(&src)) {
 		error = oom();
-	else
-		error = util_fs_write_atomic(path.ptr, text.ptr, text.size, 0600);
+		goto done;
+	}
+	if ((error = util_fs_read_file(&meta, src.ptr, STATE__JSON_MAX)) < 0)
+		goto done;
+	error = util_fs_write_atomic(path.ptr, meta.ptr, meta.size, 0600);
+done:
 	util_buf_free(&path);
-	util_buf_free(&text);
+	util_buf_free(&src);
+	util_buf_free(&meta);
 	return error;
 }
 
-/* Writes one file of a version folder being built. */
+/*
+ * Writes one file of a version folder being built.  The folder is not
+ * visible under its final name yet, so a plain write and fsync suffice:
+ * the rename of the whole folder is what makes it appear, complete.
+ */
 static int write_in(const char *dir, const char *file, const char *data, mode_t mode)
 {
 	util_buf path = UTIL_BUF_INIT;
-	int error;
+	size_t len = strlen(data), off = 0;
+	int fd = -1, error = 0;
 
 	util_fs_join(&path, dir, file);
-	if (util_buf_failed(&path))
+	if (util_buf_failed(&path)) {
 		error = oom();
-	else
-		error = util_fs_write_atomic(path.ptr, data, strlen(data), mode);
+		goto done;
+	}
+	fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0 || fchmod(fd, mode) < 0) {
+		error = util_error_set_errno(CERTOPS_ERROR, "creating '%s'", path.ptr);
+		goto done;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = util_error_set_errno(CERTOPS_ERROR, "writing '%s'", path.ptr);
+			goto done;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		error = util_error_set_errno(CERTOPS_ERROR, "syncing '%s'", path.ptr);
+done:
+	if (fd >= 0 && close(fd) < 0 && !error)
+		error = util_error_set_errno(CERTOPS_ERROR, "closing '%s'", path.ptr);
 	util_buf_free(&path);
 	return error;
 }
@@ -491,57 +548,28 @@ static int find_fingerprint(char **out, state *st, const char *name, const char 
 	return error;
 }
 
-int state_cert_put(state *st, const state_cert *cert, char **version_out)
+/*
+ * Builds the version folder under a temporary name and renames it into
+ * place; the caller holds the write and the name lock.
+ */
+static int put_version(state *st, const state_cert *cert, const char *version,
+		       const char *meta_text)
 {
-	util_buf base = UTIL_BUF_INIT, version = UTIL_BUF_INIT, tmp = UTIL_BUF_INIT,
-		 final = UTIL_BUF_INIT;
+	util_buf base = UTIL_BUF_INIT, tmp = UTIL_BUF_INIT, final = UTIL_BUF_INIT;
 	const char *name = cert->meta.name;
-	time_t issued = cert->meta.issued_at ? cert->meta.issued_at : time(NULL);
-	char *existing = NULL;
-	json_t *doc = NULL;
-	state__write w;
 	int error, tmp_made = 0;
 
-	if (version_out)
-		*version_out = NULL;
-	if ((error = state__name_check(name, "certificate")) < 0)
-		return error;
-	if (!cert->chain_pem || !*cert->chain_pem || !cert->key_pem || !*cert->key_pem)
-		return util_error_set(CERTOPS_EINVALID,
-			"certificate '%s' needs both a chain and a key to be stored", name);
-	if ((error = make_version(&version, cert, issued)) < 0)
-		goto out;
-	if (!(doc = meta_to_json(&cert->meta, version.ptr, issued))) {
-		error = oom();
-		goto out;
-	}
 	state__path(&base, st, "certs", name, NULL);
-	util_fs_join(&final, base.ptr, version.ptr);
+	util_fs_join(&final, base.ptr, version);
 	util_fs_join(&tmp, base.ptr, TMP_PREFIX);
-	util_buf_printf(&tmp, "%s-%ld", version.ptr, (long)getpid());
+	util_buf_printf(&tmp, "%s-%ld", version, (long)getpid());
 	if (util_buf_failed(&base) || util_buf_failed(&final) || util_buf_failed(&tmp)) {
 		error = oom();
-		goto out;
-	}
-
-	if ((error = state__write_begin(st, &w)) < 0)
-		goto out;
-	if ((error = util_fs_mkdir_p(base.ptr, 0700)) < 0)
-		goto done;
-	/* the same certificate again (a resumed apply): only make it current */
-	if ((error = find_fingerprint(&existing, st, name, cert->meta.fingerprint)) < 0)
-		goto done;
-	if (existing) {
-		error = flip_current(st, name, existing);
-		if (!error && version_out) {
-			*version_out = existing;
-			existing = NULL;
-		}
 		goto done;
 	}
 	if (access(final.ptr, F_OK) == 0) {
 		error = util_error_set(CERTOPS_EEXISTS,
-			"certificate '%s' already has a version '%s'", name, version.ptr);
+			"certificate '%s' already has a version '%s'", name, version);
 		goto done;
 	}
 	if ((error = state__remove_tree(tmp.ptr)) < 0)
@@ -552,15 +580,9 @@ int state_cert_put(state *st, const state_cert *cert, char **version_out)
 	}
 	tmp_made = 1;
 	if ((error = write_in(tmp.ptr, "key.pem", cert->key_pem, 0600)) < 0 ||
-	    (error = write_in(tmp.ptr, "chain.pem", cert->chain_pem, 0600)) < 0)
-		goto done;
-	util_buf_clear(&base);
-	util_fs_join(&base, tmp.ptr, "meta.json");
-	if (util_buf_failed(&base)) {
-		error = oom();
-		goto done;
-	}
-	if ((error = state__json_write(base.ptr, doc, 0600)) < 0)
+	    (error = write_in(tmp.ptr, "chain.pem", cert->chain_pem, 0600)) < 0 ||
+	    (error = write_in(tmp.ptr, "meta.json", meta_text, 0600)) < 0 ||
+	    (error = util_fs_fsync_dir(tmp.ptr)) < 0)
 		goto done;
 	if (rename(tmp.ptr, final.ptr) < 0) {
 		error = util_error_set_errno(CERTOPS_ERROR, "renaming '%s' to '%s'",
@@ -568,36 +590,78 @@ int state_cert_put(state *st, const state_cert *cert, char **version_out)
 		goto done;
 	}
 	tmp_made = 0;
-	util_buf_clear(&base);
-	state__path(&base, st, "certs", name, NULL);
-	if (util_buf_failed(&base)) {
-		error = oom();
-		goto done;
-	}
-	if ((error = util_fs_fsync_dir(base.ptr)) < 0)
-		goto done;
-	if ((error = flip_current(st, name, version.ptr)) < 0)
-		goto done;
-	if (version_out && !(*version_out = util_buf_detach(&version)))
-		error = oom();
+	error = util_fs_fsync_dir(base.ptr);
 done:
 	if (tmp_made && error < 0) {
 		/* keep the first error: the cleanup's own failure matters less */
 		char *msg = strdup(util_error_message());
-		int code = error;
 
 		state__remove_tree(tmp.ptr);
-		util_error_set(code, "%s", msg ? msg : "storing certificate failed");
+		util_error_set(error, "%s", msg ? msg : "storing certificate failed");
 		free(msg);
 	}
+	util_buf_free(&base);
+	util_buf_free(&tmp);
+	util_buf_free(&final);
+	return error;
+}
+
+int state_cert_put(state *st, const state_cert *cert, char **version_out)
+{
+	util_buf version = UTIL_BUF_INIT, base = UTIL_BUF_INIT;
+	const char *name = cert->meta.name;
+	time_t issued = cert->meta.issued_at ? cert->meta.issued_at : time(NULL);
+	char *existing = NULL, *meta_text = NULL;
+	json_t *doc = NULL;
+	state__write w;
+	int error;
+
+	if (version_out)
+		*version_out = NULL;
+	if ((error = state__name_check(name, "certificate")) < 0)
+		return error;
+	if (!cert->chain_pem || !*cert->chain_pem || !cert->key_pem || !*cert->key_pem)
+		return util_error_set(CERTOPS_EINVALID,
+			"certificate '%s' needs both a chain and a key to be stored", name);
+	if ((error = make_version(&version, cert, issued)) < 0)
+		goto out;
+	state__path(&base, st, "certs", name, NULL);
+	if (!(doc = meta_to_json(&cert->meta, version.ptr, issued)) ||
+	    !(meta_text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) ||
+	    util_buf_failed(&base)) {
+		error = oom();
+		goto out;
+	}
+
+	state__name_lock(st, name);
+	if ((error = state__write_begin(st, &w)) < 0) {
+		state__name_unlock(st, name);
+		goto out;
+	}
+	if ((error = util_fs_mkdir_p(base.ptr, 0700)) < 0)
+		goto done;
+	/* the same certificate again (a resumed apply): only make it current */
+	if ((error = find_fingerprint(&existing, st, name, cert->meta.fingerprint)) < 0)
+		goto done;
+	if (!existing && (error = put_version(st, cert, version.ptr, meta_text)) < 0)
+		goto done;
+	if ((error = flip_current(st, name, existing ? existing : version.ptr)) < 0)
+		goto done;
+	if (version_out) {
+		*version_out = existing ? existing : util_buf_detach(&version);
+		existing = NULL;
+		if (!*version_out)
+			error = oom();
+	}
+done:
 	error = state__write_end(st, &w, error);
+	state__name_unlock(st, name);
 out:
 	free(existing);
+	free(meta_text);
 	json_decref(doc);
 	util_buf_free(&base);
 	util_buf_free(&version);
-	util_buf_free(&tmp);
-	util_buf_free(&final);
 	return error;
 }
 
@@ -610,20 +674,27 @@ int state_cert_set_current(state *st, const char *name, const char *version)
 	if ((error = state_cert_get(&c, st, name, version, 0)) < 0)
 		return error;
 	state_cert_free(c);
-	if ((error = state__write_begin(st, &w)) < 0)
-		return error;
-	error = flip_current(st, name, version);
-	return state__write_end(st, &w, error);
+	state__name_lock(st, name);
+	if ((error = state__write_begin(st, &w)) == 0) {
+		error = flip_current(st, name, version);
+		error = state__write_end(st, &w, error);
+	}
+	state__name_unlock(st, name);
+	return error;
 }
 
-/* Removes leftovers of interrupted puts (.tmp-* folders). */
-static int remove_tmp(state *st, const char *name, size_t *removed)
+/* Collects the .tmp-* folders that interrupted puts left (malloc'd paths). */
+static int find_tmp(char ***out, size_t *count, state *st, const char *name)
 {
 	util_buf dir = UTIL_BUF_INIT, child = UTIL_BUF_INIT;
+	char **list = NULL;
+	size_t n = 0;
 	struct dirent *de;
 	DIR *d;
 	int error = 0;
 
+	*out = NULL;
+	*count = 0;
 	state__path(&dir, st, "certs", name, NULL);
 	if (util_buf_failed(&dir)) {
 		error = oom();
@@ -632,20 +703,27 @@ static int remove_tmp(state *st, const char *name, size_t *removed)
 	if (!(d = opendir(dir.ptr)))
 		goto done;
 	while ((de = readdir(d))) {
+		char **nl;
+
 		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)))
 			continue;
 		util_buf_clear(&child);
 		util_fs_join(&child, dir.ptr, de->d_name);
-		if (util_buf_failed(&child)) {
+		if (util_buf_failed(&child) || !(nl = realloc(list, (n + 1) * sizeof(*nl)))) {
 			error = oom();
 			break;
 		}
-		if ((error = state__remove_tree(child.ptr)) < 0)
+		list = nl;
+		if (!(list[n] = util_buf_detach(&child))) {
+			error = oom();
 			break;
-		(*removed)++;
+		}
+		n++;
 	}
 	closedir(d);
 done:
+	*out = list;
+	*count = n;
 	util_buf_free(&dir);
 	util_buf_free(&child);
 	return error;
@@ -658,8 +736,9 @@ int state_cert_prune(state *st, const char *name,
 	state_prune_policy def = STATE_PRUNE_POLICY_INIT;
 	state_cert_meta *list = NULL;
 	util_buf dir = UTIL_BUF_INIT;
-	char *current = NULL;
-	size_t n = 0, removed = 0, kept_previous = 0, i;
+	char *current = NULL, **tmps = NULL;
+	unsigned char *doom = NULL;
+	size_t n = 0, ntmp = 0, removed = 0, kept_previous = 0, doomed = 0, i;
 	state__write w;
 	int error;
 
@@ -669,20 +748,25 @@ int state_cert_prune(state *st, const char *name,
 		policy = &def;
 	if ((error = state__name_check(name, "certificate")) < 0)
 		return error;
-	if ((error = state__write_begin(st, &w)) < 0)
-		return error;
+	state__name_lock(st, name);
 	error = read_current(&current, st, name);
 	if (error == CERTOPS_ENOTFOUND) {
 		util_error_clear();
 		error = 0;
 	}
-	if (error < 0)
-		goto done;
-	if ((error = remove_tmp(st, name, &removed)) < 0)
-		goto done;
-	if ((error = state_cert_versions(&list, &n, st, name)) < 0)
-		goto done;
-	/* newest first: the first keep_previous non-current ones stay */
+	if (error < 0 ||
+	    (error = find_tmp(&tmps, &ntmp, st, name)) < 0 ||
+	    (error = state_cert_versions(&list, &n, st, name)) < 0)
+		goto out;
+	if (n && !(doom = calloc(n, 1))) {
+		error = oom();
+		goto out;
+	}
+	/*
+	 * Mark what goes, newest first: the current one and the first
+	 * keep_previous others stay, and so does anything still usable or
+	 * expired only recently.
+	 */
 	for (i = n; i-- > 0;) {
 		const state_cert_meta *m = &list[i];
 
@@ -692,24 +776,41 @@ int state_cert_prune(state *st, const char *name,
 			kept_previous++;
 			continue;
 		}
-		/* still usable, or expired only recently: keep for rollback/audit */
 		if (m->not_after == 0 || (int64_t)m->not_after + policy->expired_grace >= (int64_t)now)
 			continue;
+		doom[i] = 1;
+		doomed++;
+	}
+	if (!doomed && !ntmp)
+		goto out; /* nothing to do: no write, no serial change */
+
+	if ((error = state__write_begin(st, &w)) < 0)
+		goto out;
+	for (i = 0; i < ntmp && !error; i++)
+		if ((error = state__remove_tree(tmps[i])) == 0)
+			removed++;
+	for (i = 0; i < n && !error; i++) {
+		if (!doom[i])
+			continue;
 		util_buf_clear(&dir);
-		state__path(&dir, st, "certs", name, m->version);
+		state__path(&dir, st, "certs", name, list[i].version);
 		if (util_buf_failed(&dir)) {
 			error = oom();
-			goto done;
+			break;
 		}
-		if ((error = state__remove_tree(dir.ptr)) < 0)
-			goto done;
-		removed++;
+		if ((error = state__remove_tree(dir.ptr)) == 0)
+			removed++;
 	}
-done:
 	w.unchanged = removed == 0;
 	error = state__write_end(st, &w, error);
+out:
+	state__name_unlock(st, name);
 	if (removed_out)
 		*removed_out = removed;
+	for (i = 0; i < ntmp; i++)
+		free(tmps[i]);
+	free(tmps);
+	free(doom);
 	free(current);
 	state_cert_meta_array_free(list, n);
 	util_buf_free(&dir);

@@ -16,13 +16,20 @@
 /* Largest PEM file the store reads (a long chain is ~10 KiB). */
 #define STATE__PEM_MAX (1u << 20)
 
+/* Striped mutexes for per-certificate read-modify-write (put, prune). */
+#define STATE__NAME_LOCKS 16
+
 struct state {
 	char *dir;
 	int lock_fd;         /* <dir>/lock, open for the handle's life */
 	int locked;          /* this handle holds the flock */
 	char *command;       /* recorded as holder; NULL: /proc/self/cmdline */
-	pthread_mutex_t mu;  /* serialises writes and the lock state */
+	pthread_mutex_t mu;  /* guards the lock state and the session */
 	uint64_t serial;     /* last serial seen or written */
+	time_t created;      /* from state.json */
+	int dirty;           /* a write session is open: state.json is dirty */
+	uint64_t changes;    /* changes made in the open session */
+	pthread_mutex_t name_mu[STATE__NAME_LOCKS];
 };
 
 /* A write in progress: see state__write_begin. */
@@ -32,14 +39,24 @@ typedef struct {
 } state__write;
 
 /*
- * Starts a change: serialises with the other threads and makes sure the
- * process holds the lock (taking it for this write when the caller did not,
- * waiting a short while).  Must be paired with state__write_end.
+ * Starts a change: makes sure the process holds the lock (taking it for
+ * this write when the caller did not, waiting a short while) and that the
+ * write session is marked dirty in state.json before anything changes.
+ * Must be paired with state__write_end.
  */
 int state__write_begin(state *st, state__write *w);
-/* Ends a change: when error is 0 bumps the serial; returns error or the
- * serial write's error. */
+/* Ends a change: counts it (error 0, not unchanged) for the serial; ends a
+ * one-write session.  Returns error, or the session's own error. */
 int state__write_end(state *st, state__write *w, int error);
+
+/* After taking the lock: a dirty state.json (its writer died) moves the
+ * serial on.  Before releasing it: writes the final serial, clean. */
+int state__session_recover(state *st);
+int state__session_finish(state *st);
+
+/* Serialises the read-modify-write of one certificate name. */
+void state__name_lock(state *st, const char *name);
+void state__name_unlock(state *st, const char *name);
 
 /*
  * A migration step: upgrades the store in place from format `from` to

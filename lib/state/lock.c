@@ -167,6 +167,7 @@ int state__lock_locked(state *st, int timeout_ms)
 {
 	long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	long pause = 10;
+	int error;
 
 	if (st->locked)
 		return 0;
@@ -189,6 +190,10 @@ int state__lock_locked(state *st, int timeout_ms)
 	}
 	st->locked = 1;
 	write_holder(st);
+	if ((error = state__session_recover(st)) < 0) {
+		state__unlock_locked(st);
+		return error;
+	}
 	return 0;
 }
 
@@ -198,6 +203,8 @@ int state__unlock_locked(state *st)
 
 	if (!st->locked)
 		return 0;
+	/* the session's final serial, written while the lock is still ours */
+	error = state__session_finish(st);
 	/* clear the record first, so that it never names a finished holder */
 	if (ftruncate(st->lock_fd, 0) < 0)
 		error = util_error_set_errno(CERTOPS_ERROR, "clearing the lock of '%s'", st->dir);

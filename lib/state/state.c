@@ -18,6 +18,7 @@
 #include "util/duration.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 #define FORMAT_FILE "state.json"
 #define LOCK_FILE "lock"
@@ -314,18 +315,24 @@ static int dir_is_empty(const char *dir)
 	return empty;
 }
 
-/* Writes state.json with the current format and st->serial. */
-static int write_format(state *st, time_t created)
+/*
+ * Writes state.json with the current format, st->serial, and the dirty mark
+ * of a write session in progress (see "The serial" in docs/state.md).
+ */
+static int write_format(state *st, int dirty)
 {
 	util_buf path = UTIL_BUF_INIT;
 	json_t *doc = json_object();
 	int error;
 
+	if (!st->created)
+		st->created = time(NULL);
 	state__path(&path, st, FORMAT_FILE, NULL, NULL);
 	if (!doc || util_buf_failed(&path) ||
 	    json_object_set_new(doc, "format", json_integer(STATE_FORMAT_VERSION)) < 0 ||
 	    json_object_set_new(doc, "serial", json_integer((json_int_t)st->serial)) < 0 ||
-	    state__json_set_time(doc, "created", created) < 0 ||
+	    (dirty && json_object_set_new(doc, "dirty", json_true()) < 0) ||
+	    state__json_set_time(doc, "created", st->created) < 0 ||
 	    state__json_set_time(doc, "updated", time(NULL)) < 0) {
 		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
 		goto done;
@@ -337,8 +344,8 @@ done:
 	return error;
 }
 
-/* Reads state.json: format, serial and created time. */
-static int read_format(state *st, json_int_t *format_out, time_t *created_out)
+/* Reads state.json into st (serial, created); format and dirty mark out. */
+static int read_format(state *st, json_int_t *format_out, int *dirty_out)
 {
 	util_buf path = UTIL_BUF_INIT;
 	json_t *doc = NULL, *v;
@@ -365,24 +372,82 @@ static int read_format(state *st, json_int_t *format_out, time_t *created_out)
 		goto done;
 	}
 	st->serial = (uint64_t)json_integer_value(v);
-	if (created_out)
-		*created_out = state__json_time(doc, "created");
+	st->created = state__json_time(doc, "created");
+	if (dirty_out)
+		*dirty_out = json_is_true(json_object_get(doc, "dirty"));
 done:
 	json_decref(doc);
 	util_buf_free(&path);
 	return error;
 }
 
+int state__session_recover(state *st)
+{
+	json_int_t format;
+	int dirty = 0, error;
+
+	error = read_format(st, &format, &dirty);
+	if (error == CERTOPS_ENOTFOUND) {
+		util_error_clear();
+		return 0; /* a store being created: nothing to recover */
+	}
+	if (error < 0 || !dirty)
+		return error;
+	/* a holder died in the middle of a session: what it changed is unknown */
+	util_log_warn("state", "state directory '%s' was left mid-write by an "
+		      "interrupted run; moving its serial on", st->dir);
+	st->serial++;
+	return write_format(st, 0);
+}
+
+int state__session_finish(state *st)
+{
+	int error;
+
+	if (!st->dirty)
+		return 0;
+	/*
+	 * Changes made: the serial ends past the dirty value, so a plan that
+	 * read the dirty value is stale.  None: back to the value before the
+	 * session, as the store is as it was.
+	 */
+	if (st->changes)
+		st->serial += st->changes;
+	else
+		st->serial--;
+	error = write_format(st, 0);
+	st->dirty = 0;
+	st->changes = 0;
+	return error;
+}
+
+/* Marks a session dirty before its first change; the caller holds st->mu. */
+static int session_start(state *st)
+{
+	json_int_t format;
+	int error;
+
+	if (st->dirty)
+		return 0;
+	if ((error = read_format(st, &format, NULL)) < 0)
+		return error;
+	st->serial++;
+	if ((error = write_format(st, 1)) < 0)
+		return error;
+	st->dirty = 1;
+	st->changes = 0;
+	return 0;
+}
+
 static int migrate(state *st, json_int_t from)
 {
 	json_int_t v;
-	time_t created = 0;
 	int error;
 
 	if ((error = state_lock(st, 0)) < 0)
 		return util_error_wrap("migrating state directory '%s'", st->dir);
 	/* re-read under the lock: another process may have migrated already */
-	if ((error = read_format(st, &from, &created)) < 0)
+	if ((error = read_format(st, &from, NULL)) < 0)
 		goto done;
 	for (v = from; v < STATE_FORMAT_VERSION; v++) {
 		size_t i;
@@ -403,7 +468,7 @@ static int migrate(state *st, json_int_t from)
 		}
 	}
 	st->serial++;
-	error = write_format(st, created ? created : time(NULL));
+	error = write_format(st, 0);
 done:
 	state_unlock(st);
 	return error;
@@ -415,6 +480,7 @@ int state_open(state **out, const char *dir, unsigned flags)
 	state *st = NULL;
 	json_int_t format = 0;
 	int error, fresh = 0;
+	size_t i;
 
 	*out = NULL;
 	if (!dir || !*dir)
@@ -439,6 +505,8 @@ int state_open(state **out, const char *dir, unsigned flags)
 	}
 	st->lock_fd = -1;
 	pthread_mutex_init(&st->mu, NULL);
+	for (i = 0; i < STATE__NAME_LOCKS; i++)
+		pthread_mutex_init(&st->name_mu[i], NULL);
 
 	/* decide whether this is a store before creating anything in it */
 	error = read_format(st, &format, NULL);
@@ -474,8 +542,9 @@ int state_open(state **out, const char *dir, unsigned flags)
 		if (error == CERTOPS_ENOTFOUND) {
 			util_error_clear();
 			st->serial = 0;
+			st->created = time(NULL);
 			format = STATE_FORMAT_VERSION;
-			error = write_format(st, time(NULL));
+			error = write_format(st, 0);
 		}
 		state_unlock(st);
 		if (error < 0)
@@ -500,12 +569,16 @@ done:
 
 void state_free(state *st)
 {
+	size_t i;
+
 	if (!st)
 		return;
 	state_unlock(st);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	pthread_mutex_destroy(&st->mu);
+	for (i = 0; i < STATE__NAME_LOCKS; i++)
+		pthread_mutex_destroy(&st->name_mu[i]);
 	free(st->command);
 	free(st->dir);
 	free(st);
@@ -519,18 +592,22 @@ const char *state_path(const state *st)
 int state_serial(uint64_t *out, state *st)
 {
 	json_int_t format;
+	uint64_t keep;
 	int error;
 
 	pthread_mutex_lock(&st->mu);
+	/* in our own session st->serial is the dirty value: keep it as is */
+	keep = st->serial;
 	error = read_format(st, &format, NULL);
 	*out = st->serial;
+	if (st->dirty)
+		st->serial = keep;
 	pthread_mutex_unlock(&st->mu);
 	return error;
 }
 
 int state__write_begin(state *st, state__write *w)
 {
-	json_int_t format;
 	int error;
 
 	w->took_lock = 0;
@@ -541,9 +618,15 @@ int state__write_begin(state *st, state__write *w)
 			goto fail;
 		w->took_lock = 1;
 	}
-	/* Whoever wrote last may have been another process: start from disk. */
-	if ((error = read_format(st, &format, NULL)) < 0)
+	if ((error = session_start(st)) < 0)
 		goto fail;
+	/*
+	 * Inside a session held by state_lock, the data writes of several
+	 * threads run in parallel (they touch different files); a one-write
+	 * session keeps the mutex to the end, as it owns the lock alone.
+	 */
+	if (!w->took_lock)
+		pthread_mutex_unlock(&st->mu);
 	return 0;
 fail:
 	if (w->took_lock)
@@ -555,22 +638,34 @@ fail:
 
 int state__write_end(state *st, state__write *w, int error)
 {
-	time_t created = 0;
-	json_int_t format;
+	int e2;
 
-	if (error == 0 && !w->unchanged) {
-		uint64_t serial;
-
-		/* created is kept from the file; read_format resets the serial */
-		if ((error = read_format(st, &format, &created)) == 0) {
-			serial = st->serial + 1;
-			st->serial = serial;
-			error = write_format(st, created ? created : time(NULL));
-		}
-	}
-	if (w->took_lock)
-		state__unlock_locked(st);
+	if (!w->took_lock)
+		pthread_mutex_lock(&st->mu);
+	if (error == 0 && !w->unchanged)
+		st->changes++;
+	if (w->took_lock && (e2 = state__unlock_locked(st)) < 0 && error == 0)
+		error = e2;
 	w->took_lock = 0;
 	pthread_mutex_unlock(&st->mu);
 	return error;
+}
+
+static size_t name_slot(const char *name)
+{
+	size_t h = 5381;
+
+	while (*name)
+		h = h * 33 + (unsigned char)*name++;
+	return h % STATE__NAME_LOCKS;
+}
+
+void state__name_lock(state *st, const char *name)
+{
+	pthread_mutex_lock(&st->name_mu[name_slot(name)]);
+}
+
+void state__name_unlock(state *st, const char *name)
+{
+	pthread_mutex_unlock(&st->name_mu[name_slot(name)]);
 }

@@ -4,13 +4,14 @@
  * The embedded store is a directory (docs/state.md describes its layout):
  * ACME accounts, every issued certificate version, what was deployed where,
  * a format file with the state serial, and a lock file.  Every write is
- * atomic (temp file, fsync, rename, fsync of the directory) and bumps the
+ * atomic (temp file, fsync, rename, fsync of the directory) and moves the
  * serial, so that a saved plan can tell that the world moved after it was
  * made.  Private keys are written 0600 and never logged; directories 0700.
  *
- * Threads: one state handle may be shared by the threads of an apply; the
- * write functions serialise themselves.  Processes: writers hold the lock
- * (state_lock); a write made without it takes the lock for its duration.
+ * Threads: one state handle may be shared by the threads of an apply;
+ * writes to distinct records run in parallel, writes to one certificate
+ * name are serialised.  Processes: writers hold the lock (state_lock); a
+ * write made without it takes the lock for its duration.
  */
 #ifndef CERTOPS_STATE_H
 #define CERTOPS_STATE_H
@@ -54,7 +55,8 @@ const char *state_path(const state *st);
 
 /*
  * The serial, read from disk now (another process may have written since
- * the open).  Every change to the store increments it by at least one.
+ * the open).  A serial read before or during a change never equals the
+ * serial after it (docs/state.md, "The serial"); compare for equality only.
  */
 int state_serial(uint64_t *out, state *st);
 
@@ -68,7 +70,10 @@ int state_serial(uint64_t *out, state *st);
  * shares it, exec'd programs do not inherit it (close-on-exec).
  */
 int state_lock(state *st, int timeout_seconds);
-/* Releases the lock; a no-op when not held. */
+/*
+ * Ends the write session (writes the final serial) and releases the lock;
+ * a no-op when not held.  Call it once no thread is writing any more.
+ */
 int state_unlock(state *st);
 /* Nonzero while this handle holds the lock. */
 int state_locked(const state *st);

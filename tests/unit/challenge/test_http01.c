@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -234,6 +235,51 @@ static void test_listen_slow_client_and_stop(void **vs)
 	/* stopping does not wait for the idle client's timeout */
 	assert_true(t1.tv_sec - t0.tv_sec < 3);
 	close(idle);
+}
+
+static size_t curl_sink(char *data, size_t size, size_t nmemb, void *p)
+{
+	util_buf_put(p, data, size * nmemb);
+	return size * nmemb;
+}
+
+/* A real HTTP client (as a CA's validator is) gets the same answers. */
+static void test_listen_with_libcurl(void **vs)
+{
+	challenge_solver *s = NULL;
+	util_buf body = UTIL_BUF_INIT;
+	char url[256];
+	char *ctype = NULL;
+	long code = 0;
+	CURL *c;
+
+	(void)vs;
+	assert_int_equal(challenge_http01_listen_new(&s, "127.0.0.1:0"), 0);
+	assert_int_equal(challenge_present(s, TOKEN_A, KA_A, "a.example"), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/.well-known/acme-challenge/%s",
+		 challenge_http01_listen_port(s), TOKEN_A);
+	assert_non_null(c = curl_easy_init());
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype);
+	assert_int_equal(code, 200);
+	assert_string_equal(ctype, "text/plain");
+	assert_string_equal(body.ptr, KA_A);
+
+	util_buf_clear(&body);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/.well-known/acme-challenge/nope",
+		 challenge_http01_listen_port(s));
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	assert_int_equal(code, 404);
+	curl_easy_cleanup(c);
+	util_buf_free(&body);
+	challenge_solver_free(s);
 }
 
 /* A client that connects and never sends is dropped at its deadline. */
@@ -476,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_listen_serves_tokens),
 		cmocka_unit_test(test_listen_bounds_request_size),
 		cmocka_unit_test(test_listen_slow_client_and_stop),
+		cmocka_unit_test(test_listen_with_libcurl),
 		cmocka_unit_test(test_listen_drops_silent_client),
 		cmocka_unit_test(test_listen_concurrent),
 		cmocka_unit_test(test_listen_bad_address),
@@ -485,5 +532,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_webroot_bad, wsetup, wteardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return failed;
 }

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "state/state.h"
 #include "util/error.h"
+#include "util/buf.h"
 #include "util/fs.h"
 
 static char root[64], dir[128];
@@ -90,7 +92,7 @@ static void test_deploy_list_and_delete(void **vs)
 	{
 		uint64_t after = 0;
 		assert_int_equal(state_serial(&after, st), 0);
-		assert_int_equal(after, serial + 1);
+		assert_int_equal(after, serial + 2); /* a one-write session */
 	}
 	state_free(st);
 }
@@ -144,8 +146,13 @@ static void test_threads_share_one_handle(void **vs)
 		pthread_join(th[i], NULL);
 		assert_int_equal(args[i].failures, 0);
 	}
+	/* mid-session the store reads dirty: the serial marked, not final */
 	assert_int_equal(state_serial(&serial, st), 0);
-	assert_int_equal(serial, THREADS * WRITES);
+	assert_int_equal(serial, 1);
+	assert_int_equal(state_unlock(st), 0);
+	/* ended: one for the dirty mark, one per change */
+	assert_int_equal(state_serial(&serial, st), 0);
+	assert_int_equal(serial, 1 + THREADS * WRITES);
 	assert_int_equal(state_deploy_list(&list, &n, st), 0);
 	assert_int_equal(n, THREADS * WRITES);
 	state_deploy_list_free(list, n);
@@ -173,7 +180,100 @@ static void test_threads_without_lock(void **vs)
 	}
 	assert_false(state_locked(st));
 	assert_int_equal(state_serial(&serial, st), 0);
-	assert_int_equal(serial, THREADS * WRITES);
+	assert_int_equal(serial, 2 * THREADS * WRITES);
+	state_free(st);
+}
+
+/* Reads state.json's text. */
+static void read_state_json(util_buf *b)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/state.json", dir);
+	util_buf_clear(b);
+	assert_int_equal(util_fs_read_file(b, p, 0), 0);
+}
+
+/*
+ * The serial protects saved plans: a serial read while a session writes
+ * never equals the serial after it; a session that changed nothing gives
+ * the serial back; a session cut short by a crash is moved on by the next
+ * holder of the lock.
+ */
+static void test_serial_sessions(void **vs)
+{
+	state_deploy d = { 0 };
+	util_buf b = UTIL_BUF_INIT;
+	uint64_t before, mid, after;
+	state *st = NULL;
+	pid_t pid;
+	int status;
+
+	(void)vs;
+	assert_int_equal(state_open(&st, dir, 0), 0);
+	d.target = "files:/x";
+	d.fingerprint = "fp";
+	assert_int_equal(state_serial(&before, st), 0);
+
+	/* a session with one change */
+	assert_int_equal(state_lock(st, 0), 0);
+	assert_int_equal(state_deploy_put(st, &d), 0);
+	assert_int_equal(state_serial(&mid, st), 0);
+	read_state_json(&b);
+	assert_non_null(strstr(b.ptr, "\"dirty\": true"));
+	assert_int_equal(state_unlock(st), 0);
+	assert_int_equal(state_serial(&after, st), 0);
+	read_state_json(&b);
+	assert_null(strstr(b.ptr, "dirty"));
+	assert_true(mid != before && after != mid && after > before);
+
+	/* a session whose only write fails: the serial comes back */
+	before = after;
+	assert_int_equal(state_lock(st, 0), 0);
+	d.target = "";
+	assert_int_equal(state_deploy_put(st, &d), CERTOPS_EINVALID);
+	{
+		state_account a = { 0 };
+		a.issuer = "x";
+		a.directory_url = "https://ca/dir";
+		a.key_pem = "k";
+		/* fails after the session started: the account folder is a file */
+		char p[256];
+		snprintf(p, sizeof(p), "%s/accounts", dir);
+		assert_int_equal(util_fs_write_atomic(p, "x", 1, 0600), 0);
+		assert_int_not_equal(state_account_put(st, &a), 0);
+		assert_int_equal(unlink(p), 0);
+	}
+	assert_int_equal(state_unlock(st), 0);
+	assert_int_equal(state_serial(&after, st), 0);
+	assert_int_equal(after, before);
+
+	/* a holder killed mid-session leaves state.json dirty */
+	d.target = "files:/y";
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		state *cst = NULL;
+
+		if (state_open(&cst, dir, 0) < 0 || state_lock(cst, 0) < 0 ||
+		    state_deploy_put(cst, &d) < 0)
+			_exit(3);
+		_exit(0); /* no unlock: as if killed */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	read_state_json(&b);
+	assert_non_null(strstr(b.ptr, "\"dirty\": true"));
+	assert_int_equal(state_serial(&mid, st), 0);
+	/* the next holder moves it on, so a plan that read mid is stale */
+	assert_int_equal(state_lock(st, 0), 0);
+	assert_int_equal(state_unlock(st), 0);
+	assert_int_equal(state_serial(&after, st), 0);
+	assert_true(after > mid);
+	read_state_json(&b);
+	assert_null(strstr(b.ptr, "dirty"));
+
+	util_buf_free(&b);
 	state_free(st);
 }
 
@@ -183,6 +283,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deploy_list_and_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_share_one_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_without_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_serial_sessions, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

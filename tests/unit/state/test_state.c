@@ -25,6 +25,12 @@
 #include "util/fs.h"
 
 #define KEY_PEM "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n"
+/*
+ * A write made without state_lock is a session of its own: the serial moves
+ * once to mark it dirty and once for the change (docs/state.md).
+ */
+#define ONE_WRITE 2
+
 #define CHAIN_PEM "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
 
 typedef struct {
@@ -357,7 +363,7 @@ static void test_account_round_trip(void **vs)
 	in.email = "ops@example.com";
 	in.created = 1700000000;
 	assert_int_equal(state_account_put(st, &in), 0);
-	assert_int_equal(serial_of(st), 1);
+	assert_int_equal(serial_of(st), ONE_WRITE);
 
 	assert_int_equal(state_account_get(&out, st, "pebble", "https://ca/dir"), 0);
 	assert_string_equal(out->issuer, "pebble");
@@ -398,7 +404,7 @@ static void test_account_round_trip(void **vs)
 	/* a name that would escape the store is refused */
 	in.issuer = "../evil";
 	assert_int_equal(state_account_put(st, &in), CERTOPS_EINVALID);
-	assert_int_equal(serial_of(st), 1);
+	assert_int_equal(serial_of(st), ONE_WRITE);
 	state_free(st);
 }
 
@@ -435,7 +441,7 @@ static void test_deploy_round_trip(void **vs)
 	assert_int_equal(out->result, STATE_DEPLOY_OK);
 	assert_null(out->message);
 	state_deploy_free(out);
-	assert_int_equal(serial_of(st), 2);
+	assert_int_equal(serial_of(st), 2 * ONE_WRITE);
 	state_free(st);
 }
 
@@ -462,10 +468,10 @@ static void test_order_round_trip(void **vs)
 	state_order_free(out);
 	assert_int_equal(state_order_delete(st, "www"), 0);
 	assert_int_equal(state_order_get(&out, st, "www"), CERTOPS_ENOTFOUND);
-	assert_int_equal(serial_of(st), 2);
+	assert_int_equal(serial_of(st), 2 * ONE_WRITE);
 	/* deleting nothing changes nothing */
 	assert_int_equal(state_order_delete(st, "www"), 0);
-	assert_int_equal(serial_of(st), 2);
+	assert_int_equal(serial_of(st), 2 * ONE_WRITE);
 	state_free(st);
 }
 
@@ -487,7 +493,7 @@ static void test_cert_put_and_current(void **vs)
 	assert_string_equal(v1, "20231114T221320Z-aaaaaaaa");
 	fill_cert(&in, "www", "bbbbbbbb22", 1705000000, 1712776000);
 	assert_int_equal(state_cert_put(st, &in, &v2), 0);
-	assert_int_equal(serial_of(st), 2);
+	assert_int_equal(serial_of(st), 2 * ONE_WRITE);
 
 	assert_int_equal(state_cert_current(&out, st, "www", STATE_CERT_CHAIN | STATE_CERT_KEY), 0);
 	assert_string_equal(out->meta.version, v2);
@@ -681,7 +687,7 @@ static void test_prune_policy(void **vs)
 	/* past v6's grace it goes */
 	assert_int_equal(state_cert_prune(st, "www", &pol, now + 4 * day, &removed), 0);
 	assert_int_equal(removed, 1);
-	assert_int_equal(serial_of(st), serial + 1);
+	assert_int_equal(serial_of(st), serial + ONE_WRITE);
 
 	/* defaults, on a name with no versions: nothing to do */
 	assert_int_equal(state_cert_prune(st, "none", NULL, now, &removed), 0);
