@@ -16,6 +16,9 @@
 /* Largest PEM file the store reads (a long chain is ~10 KiB). */
 #define STATE__PEM_MAX (1u << 20)
 
+/* Prefix of a certificate version folder still being written. */
+#define STATE__TMP_PREFIX ".tmp-"
+
 /* Striped mutexes for per-certificate read-modify-write (put, prune). */
 #define STATE__NAME_LOCKS 16
 
@@ -53,6 +56,9 @@ int state__write_end(state *st, state__write *w, int error);
  * serial on.  Before releasing it: writes the final serial, clean. */
 int state__session_recover(state *st);
 int state__session_finish(state *st);
+
+/* The version id current.json names for a certificate (malloc'd). */
+int state__cert_current_version(char **out, state *st, const char *name);
 
 /* Serialises the read-modify-write of one certificate name. */
 void state__name_lock(state *st, const char *name);
