@@ -248,8 +248,12 @@ static void *serve(void *arg)
 		if (free_slots)
 			pfd[n++] = (struct pollfd){ l->lfd, POLLIN, 0 };
 		r = poll(pfd, n, wait < 0 ? 0 : (int)wait);
-		if (r < 0 && errno != EINTR)
+		if (r < 0 && errno != EINTR) {
+			/* cannot happen with valid descriptors; do not spin on it */
+			util_log_error("challenge", "http-01 responder on '%s' stops: poll: %s",
+				       l->listen, strerror(errno));
 			break;
+		}
 		if (pfd[0].revents)
 			break; /* asked to stop */
 		now = now_ms();
@@ -262,7 +266,9 @@ static void *serve(void *arg)
 				done = -1;
 			else if (!c->responding && (ev & (POLLIN | POLLHUP)))
 				done = conn_read(l, c);
-			if (!done && c->responding && (ev & POLLOUT || !(ev & POLLIN)))
+			/* a response is written as soon as it exists: the socket
+			 * is almost always writable, which saves a poll round */
+			if (!done && c->responding)
 				done = conn_write(c);
 			if (!done && now >= c->deadline)
 				done = -1; /* too slow: drop it */

@@ -11,7 +11,6 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-
 static int oom(void)
 {
 	return util_error_set(CERTOPS_ENOMEM, "out of memory");
