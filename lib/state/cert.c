@@ -643,6 +643,8 @@ int state_cert_put(state *st, const state_cert *cert, char **version_out)
 		goto done;
 	if (!existing && (error = put_version(st, cert, version.ptr, meta_text)) < 0)
 		goto done;
+	/* from here a failure still leaves a new (not current) version */
+	w.partial = !existing;
 	if ((error = flip_current(st, name, existing ? existing : version.ptr)) < 0)
 		goto done;
 	if (version_out) {

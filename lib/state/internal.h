@@ -39,6 +39,7 @@ struct state {
 typedef struct {
 	int took_lock; /* the lock was taken for this write only */
 	int unchanged; /* set by the writer when nothing changed: no bump */
+	int partial;   /* set by a writer that failed after changing something */
 } state__write;
 
 /*

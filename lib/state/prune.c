@@ -135,6 +135,7 @@ int state_cert_prune(state *st, const char *name,
 			removed++;
 	}
 	w.unchanged = removed == 0;
+	w.partial = removed > 0; /* some went before a failure */
 	error = state__write_end(st, &w, error);
 out:
 	state__name_unlock(st, name);

@@ -30,10 +30,14 @@ static int oom(void)
 	return util_error_set(CERTOPS_ENOMEM, "out of memory");
 }
 
-/* ---- accounts: accounts/<issuer>/<hash of directory URL>/ ---- */
+/*
+ * ---- accounts: accounts/<issuer>/<hash of directory URL>.json ----
+ * One file holds the key and the account URL, so that one atomic write
+ * changes both: a key never pairs with another key's account URL.
+ */
 
-static int account_dir(util_buf *out, state *st, const char *issuer,
-		       const char *directory_url)
+static int account_path(util_buf *dir_out, util_buf *path_out, state *st,
+			const char *issuer, const char *directory_url)
 {
 	char h[65];
 	int error;
@@ -44,8 +48,10 @@ static int account_dir(util_buf *out, state *st, const char *issuer,
 		return util_error_set(CERTOPS_EINVALID, "account of issuer '%s' has no directory URL", issuer);
 	if ((error = hash_name(h, directory_url)) < 0)
 		return error;
-	state__path(out, st, "accounts", issuer, h);
-	return util_buf_failed(out) ? oom() : 0;
+	state__path(dir_out, st, "accounts", issuer, NULL);
+	util_fs_join(path_out, dir_out->ptr, h);
+	util_buf_puts(path_out, ".json");
+	return util_buf_failed(dir_out) || util_buf_failed(path_out) ? oom() : 0;
 }
 
 int state_account_get(state_account **out, state *st, const char *issuer,
@@ -58,13 +64,8 @@ int state_account_get(state_account **out, state *st, const char *issuer,
 	int error;
 
 	*out = NULL;
-	if ((error = account_dir(&dir, st, issuer, directory_url)) < 0)
+	if ((error = account_path(&dir, &path, st, issuer, directory_url)) < 0)
 		goto done;
-	util_fs_join(&path, dir.ptr, "account.json");
-	if (util_buf_failed(&path)) {
-		error = oom();
-		goto done;
-	}
 	error = state__json_load(&doc, path.ptr);
 	if (error == CERTOPS_ENOTFOUND) {
 		error = util_error_set(CERTOPS_ENOTFOUND,
@@ -85,6 +86,7 @@ int state_account_get(state_account **out, state *st, const char *issuer,
 	}
 	a->issuer = strdup(issuer);
 	a->directory_url = strdup(directory_url);
+	a->key_pem = state__json_strdup(doc, "key");
 	a->url = state__json_strdup(doc, "url");
 	a->email = state__json_strdup(doc, "email");
 	a->created = state__json_time(doc, "created");
@@ -92,16 +94,9 @@ int state_account_get(state_account **out, state *st, const char *issuer,
 		error = oom();
 		goto done;
 	}
-	util_buf_clear(&path);
-	util_fs_join(&path, dir.ptr, "key.pem");
-	if (util_buf_failed(&path)) {
-		error = oom();
-		goto done;
-	}
-	if ((error = state__read_string(&a->key_pem, path.ptr, STATE__PEM_MAX)) < 0) {
-		if (error == CERTOPS_ENOTFOUND)
-			error = util_error_set(CERTOPS_EINVALID,
-				"account of issuer '%s' has no key.pem", issuer);
+	if (!a->key_pem || !*a->key_pem) {
+		error = util_error_set_at(CERTOPS_EINVALID, path.ptr, 0, 0, "key",
+					  "the account has no key");
 		goto done;
 	}
 	*out = a;
@@ -124,44 +119,25 @@ int state_account_put(state *st, const state_account *account)
 	if (!account->key_pem || !*account->key_pem)
 		return util_error_set(CERTOPS_EINVALID, "account of issuer '%s' has no key",
 				      account->issuer ? account->issuer : "");
-	if ((error = account_dir(&dir, st, account->issuer, account->directory_url)) < 0) {
-		util_buf_free(&dir);
-		return error;
-	}
-	if ((error = state__write_begin(st, &w)) < 0) {
-		util_buf_free(&dir);
-		return error;
-	}
-	if ((error = util_fs_mkdir_p(dir.ptr, 0700)) < 0)
-		goto done;
+	if ((error = account_path(&dir, &path, st, account->issuer, account->directory_url)) < 0)
+		goto out;
 	if (!(doc = json_object()) ||
 	    state__json_set_str(doc, "issuer", account->issuer) < 0 ||
 	    state__json_set_str(doc, "directory", account->directory_url) < 0 ||
+	    state__json_set_str(doc, "key", account->key_pem) < 0 ||
 	    state__json_set_str(doc, "url", account->url) < 0 ||
 	    state__json_set_str(doc, "email", account->email) < 0 ||
 	    state__json_set_time(doc, "created",
 				 account->created ? account->created : time(NULL)) < 0) {
 		error = oom();
-		goto done;
+		goto out;
 	}
-	/* the key first: an account.json never points at a missing key */
-	util_fs_join(&path, dir.ptr, "key.pem");
-	if (util_buf_failed(&path)) {
-		error = oom();
-		goto done;
-	}
-	if ((error = util_fs_write_atomic(path.ptr, account->key_pem,
-					  strlen(account->key_pem), 0600)) < 0)
-		goto done;
-	util_buf_clear(&path);
-	util_fs_join(&path, dir.ptr, "account.json");
-	if (util_buf_failed(&path)) {
-		error = oom();
-		goto done;
-	}
-	error = state__json_write(path.ptr, doc, 0600);
-done:
+	if ((error = state__write_begin(st, &w)) < 0)
+		goto out;
+	if ((error = util_fs_mkdir_p(dir.ptr, 0700)) == 0)
+		error = state__json_write(path.ptr, doc, 0600);
 	error = state__write_end(st, &w, error);
+out:
 	json_decref(doc);
 	util_buf_free(&dir);
 	util_buf_free(&path);
@@ -408,23 +384,30 @@ void state_deploy_free(state_deploy *d)
 	free(d);
 }
 
-/* ---- pending orders: orders/<name>/{order.json,key.pem} ---- */
+/* ---- pending orders: orders/<name>.json, the CSR key inside (0600) ---- */
+
+static int order_path(util_buf *dir_out, util_buf *path_out, state *st, const char *name)
+{
+	int error;
+
+	if ((error = state__name_check(name, "certificate")) < 0)
+		return error;
+	state__path(dir_out, st, "orders", NULL, NULL);
+	state__path(path_out, st, "orders", name, NULL);
+	util_buf_puts(path_out, ".json");
+	return util_buf_failed(dir_out) || util_buf_failed(path_out) ? oom() : 0;
+}
 
 int state_order_get(state_order **out, state *st, const char *name)
 {
-	util_buf path = UTIL_BUF_INIT;
+	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
 	state_order *o = NULL;
 	json_t *doc = NULL;
 	int error;
 
 	*out = NULL;
-	if ((error = state__name_check(name, "certificate")) < 0)
+	if ((error = order_path(&dir, &path, st, name)) < 0)
 		goto done;
-	state__path(&path, st, "orders", name, "order.json");
-	if (util_buf_failed(&path)) {
-		error = oom();
-		goto done;
-	}
 	if ((error = state__json_load(&doc, path.ptr)) < 0) {
 		if (error == CERTOPS_ENOTFOUND)
 			error = util_error_set(CERTOPS_ENOTFOUND,
@@ -436,26 +419,15 @@ int state_order_get(state_order **out, state *st, const char *name)
 		goto done;
 	}
 	o->order_url = state__json_strdup(doc, "orderUrl");
+	o->key_pem = state__json_strdup(doc, "key");
 	o->declaration_hash = state__json_strdup(doc, "declarationHash");
 	o->created = state__json_time(doc, "created");
-	util_buf_clear(&path);
-	state__path(&path, st, "orders", name, "key.pem");
-	if (util_buf_failed(&path)) {
-		error = oom();
-		goto done;
-	}
-	error = state__read_string(&o->key_pem, path.ptr, STATE__PEM_MAX);
-	if (error == CERTOPS_ENOTFOUND) {
-		util_error_clear();
-		error = 0; /* an order may be recorded before its key is */
-	}
-	if (error < 0)
-		goto done;
 	*out = o;
 	o = NULL;
 done:
 	state_order_free(o);
 	json_decref(doc);
+	util_buf_free(&dir);
 	util_buf_free(&path);
 	return error;
 }
@@ -467,12 +439,12 @@ int state_order_put(state *st, const state_order *order)
 	json_t *doc = NULL;
 	int error;
 
-	if ((error = state__name_check(order->name, "certificate")) < 0)
+	if ((error = order_path(&dir, &path, st, order->name)) < 0)
 		goto out;
-	state__path(&dir, st, "orders", order->name, NULL);
-	if (util_buf_failed(&dir) || !(doc = json_object()) ||
+	if (!(doc = json_object()) ||
 	    state__json_set_str(doc, "name", order->name) < 0 ||
 	    state__json_set_str(doc, "orderUrl", order->order_url) < 0 ||
+	    state__json_set_str(doc, "key", order->key_pem) < 0 ||
 	    state__json_set_str(doc, "declarationHash", order->declaration_hash) < 0 ||
 	    state__json_set_time(doc, "created", order->created ? order->created : time(NULL)) < 0) {
 		error = oom();
@@ -480,26 +452,8 @@ int state_order_put(state *st, const state_order *order)
 	}
 	if ((error = state__write_begin(st, &w)) < 0)
 		goto out;
-	if ((error = util_fs_mkdir_p(dir.ptr, 0700)) < 0)
-		goto done;
-	if (order->key_pem) {
-		util_fs_join(&path, dir.ptr, "key.pem");
-		if (util_buf_failed(&path)) {
-			error = oom();
-			goto done;
-		}
-		if ((error = util_fs_write_atomic(path.ptr, order->key_pem,
-						  strlen(order->key_pem), 0600)) < 0)
-			goto done;
-	}
-	util_buf_clear(&path);
-	util_fs_join(&path, dir.ptr, "order.json");
-	if (util_buf_failed(&path)) {
-		error = oom();
-		goto done;
-	}
-	error = state__json_write(path.ptr, doc, 0600);
-done:
+	if ((error = util_fs_mkdir_p(dir.ptr, 0700)) == 0)
+		error = state__json_write(path.ptr, doc, 0600);
 	error = state__write_end(st, &w, error);
 out:
 	json_decref(doc);
@@ -510,33 +464,24 @@ out:
 
 int state_order_delete(state *st, const char *name)
 {
-	util_buf dir = UTIL_BUF_INIT, json = UTIL_BUF_INIT;
+	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
 	state__write w;
 	int error;
 
-	if ((error = state__name_check(name, "certificate")) < 0)
-		return error;
-	state__path(&dir, st, "orders", name, NULL);
-	state__path(&json, st, "orders", name, "order.json");
-	if (util_buf_failed(&dir) || util_buf_failed(&json)) {
-		error = oom();
+	if ((error = order_path(&dir, &path, st, name)) < 0)
 		goto out;
-	}
-	if (access(dir.ptr, F_OK) < 0) {
-		error = 0; /* nothing pending: nothing changes, no serial bump */
-		goto out;
-	}
+	if (access(path.ptr, F_OK) < 0)
+		goto out; /* nothing pending: nothing changes, no serial change */
 	if ((error = state__write_begin(st, &w)) < 0)
 		goto out;
-	/* order.json first: a half-removed folder reads as "no order" */
-	if (unlink(json.ptr) < 0 && errno != ENOENT)
-		error = util_error_set_errno(CERTOPS_ERROR, "removing '%s'", json.ptr);
-	if (!error)
-		error = state__remove_tree(dir.ptr);
+	if (unlink(path.ptr) < 0 && errno != ENOENT)
+		error = util_error_set_errno(CERTOPS_ERROR, "removing '%s'", path.ptr);
+	else
+		error = util_fs_fsync_dir(dir.ptr);
 	error = state__write_end(st, &w, error);
 out:
 	util_buf_free(&dir);
-	util_buf_free(&json);
+	util_buf_free(&path);
 	return error;
 }
 

@@ -612,6 +612,7 @@ int state__write_begin(state *st, state__write *w)
 
 	w->took_lock = 0;
 	w->unchanged = 0;
+	w->partial = 0;
 	pthread_mutex_lock(&st->mu);
 	if (!st->locked) {
 		if ((error = state__lock_locked(st, WRITE_LOCK_WAIT_MS)) < 0)
@@ -642,7 +643,7 @@ int state__write_end(state *st, state__write *w, int error)
 
 	if (!w->took_lock)
 		pthread_mutex_lock(&st->mu);
-	if (error == 0 && !w->unchanged)
+	if ((error == 0 && !w->unchanged) || (error < 0 && w->partial))
 		st->changes++;
 	if (w->took_lock && (e2 = state__unlock_locked(st)) < 0 && error == 0)
 		error = e2;

@@ -232,7 +232,7 @@ void state_deploy_free(state_deploy *deploy);
 typedef struct {
 	char *name;             /* certificate name */
 	char *order_url;        /* the ACME order URL */
-	char *key_pem;          /* the key the CSR is (to be) made with; 0600 */
+	char *key_pem;          /* the CSR's key (PEM), or NULL; never log it */
 	char *declaration_hash; /* the declaration the order is for */
 	time_t created;
 } state_order;

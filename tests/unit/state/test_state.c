@@ -378,7 +378,7 @@ static void test_account_round_trip(void **vs)
 	assert_int_equal(state_account_get(&out, st, "pebble", "https://other/dir"),
 			 CERTOPS_ENOTFOUND);
 
-	/* modes: the key 0600, the folders 0700 */
+	/* modes: the record holding the key 0600, the folders 0700 */
 	path_in(p, sizeof(p), f->dir, "accounts");
 	assert_int_equal(mode_of(p), 0700);
 	path_in(p, sizeof(p), f->dir, "accounts/pebble");
@@ -393,7 +393,8 @@ static void test_account_round_trip(void **vs)
 		while ((de = readdir(d))) {
 			if (de->d_name[0] == '.')
 				continue;
-			snprintf(k, sizeof(k), "%s/%s/key.pem", p, de->d_name);
+			assert_non_null(strstr(de->d_name, ".json"));
+			snprintf(k, sizeof(k), "%s/%s", p, de->d_name);
 			assert_int_equal(mode_of(k), 0600);
 			found++;
 		}
@@ -401,10 +402,19 @@ static void test_account_round_trip(void **vs)
 		assert_int_equal(found, 1);
 	}
 
+	/* replacing the account replaces key and URL together */
+	in.key_pem = "-----BEGIN PRIVATE KEY-----\nnew\n-----END PRIVATE KEY-----\n";
+	in.url = "https://ca/acct/2";
+	assert_int_equal(state_account_put(st, &in), 0);
+	assert_int_equal(state_account_get(&out, st, "pebble", "https://ca/dir"), 0);
+	assert_non_null(strstr(out->key_pem, "new"));
+	assert_string_equal(out->url, "https://ca/acct/2");
+	state_account_free(out);
+
 	/* a name that would escape the store is refused */
 	in.issuer = "../evil";
 	assert_int_equal(state_account_put(st, &in), CERTOPS_EINVALID);
-	assert_int_equal(serial_of(st), ONE_WRITE);
+	assert_int_equal(serial_of(st), 2 * ONE_WRITE);
 	state_free(st);
 }
 
@@ -458,7 +468,7 @@ static void test_order_round_trip(void **vs)
 	in.key_pem = KEY_PEM;
 	in.declaration_hash = "h1";
 	assert_int_equal(state_order_put(st, &in), 0);
-	path_in(p, sizeof(p), f->dir, "orders/www/key.pem");
+	path_in(p, sizeof(p), f->dir, "orders/www.json");
 	assert_int_equal(mode_of(p), 0600);
 	assert_int_equal(state_order_get(&out, st, "www"), 0);
 	assert_string_equal(out->order_url, "https://ca/order/9");
