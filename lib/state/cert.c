@@ -499,27 +499,34 @@ done:
 	return error;
 }
 
-/* The version id: issue time (sortable) and a short fingerprint. */
+/*
+ * The version id: issue time (sortable) and the first 8 hex digits of the
+ * fingerprint, whatever its spelling ("AB:CD:...", "sha256:abcd..."); a
+ * hash of the chain when there is no usable fingerprint.
+ */
 static int make_version(util_buf *out, const state_cert *cert, time_t issued)
 {
+	static const char hex[] = "0123456789abcdef";
+	const char *f = cert->meta.fingerprint;
 	char fp[65];
+	size_t n = 0;
 	struct tm tm;
 	int error;
 
-	if (cert->meta.fingerprint && strlen(cert->meta.fingerprint) >= 8) {
-		memcpy(fp, cert->meta.fingerprint, 8);
-		fp[8] = '\0';
-	} else if ((error = state__sha256_hex(fp, cert->chain_pem, strlen(cert->chain_pem))) < 0) {
-		return error;
+	if (f && !strncmp(f, "sha256:", 7))
+		f += 7;
+	for (; f && *f && n < 8; f++) {
+		const char *h = strchr(hex, *f >= 'A' && *f <= 'F' ? *f - 'A' + 'a' : *f);
+		if (h && *f)
+			fp[n++] = *h;
 	}
+	if (n < 8 && (error = state__sha256_hex(fp, cert->chain_pem, strlen(cert->chain_pem))) < 0)
+		return error;
 	fp[8] = '\0';
-	if (!gmtime_r(&issued, &tm))
+	if (!gmtime_r(&issued, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 1970)
 		return util_error_set(CERTOPS_EINVALID, "issue time out of range");
 	util_buf_printf(out, "%04d%02d%02dT%02d%02d%02dZ-%s", tm.tm_year + 1900,
 			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fp);
-	if (state__name_check(out->ptr, "version") < 0)
-		return util_error_set(CERTOPS_EINVALID,
-			"certificate fingerprint must be hex, not '%s'", cert->meta.fingerprint);
 	return util_buf_failed(out) ? oom() : 0;
 }
 

@@ -560,6 +560,14 @@ static void test_cert_put_and_current(void **vs)
 	free(names[0]);
 	free(names[1]);
 	free(names);
+	names = NULL;
+
+	/* a fingerprint in colon form still makes a clean version id */
+	fill_cert(&in, "colon", "AB:CD:EF:01:23:45:67:89", 1705000000, 1712776000);
+	assert_int_equal(state_cert_put(st, &in, &again), 0);
+	assert_string_equal(again, "20240111T190640Z-abcdef01");
+	free(again);
+	again = NULL;
 
 	fill_cert(&in, "../x", "dddddddd", 1705000000, 1712776000);
 	assert_int_equal(state_cert_put(st, &in, NULL), CERTOPS_EINVALID);
