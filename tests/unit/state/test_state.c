@@ -564,6 +564,7 @@ static void test_cert_put_and_current(void **vs)
 
 	/* a fingerprint in colon form still makes a clean version id */
 	fill_cert(&in, "colon", "AB:CD:EF:01:23:45:67:89", 1705000000, 1712776000);
+	free(again);
 	assert_int_equal(state_cert_put(st, &in, &again), 0);
 	assert_string_equal(again, "20240111T190640Z-abcdef01");
 	free(again);
