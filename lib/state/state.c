@@ -155,6 +155,15 @@ int state__json_load(json_t **out, const char *path)
 		goto done;
 	*out = json_loadb(b.ptr, b.size, JSON_REJECT_DUPLICATES, &jerr);
 	if (!*out) {
+		/*
+		 * jansson quotes the text near the error ("near '...'"): in a
+		 * record that holds a private key that could be part of the key,
+		 * so the quote is cut; line and column say where to look.
+		 */
+		char *near = strstr(jerr.text, " near ");
+
+		if (near)
+			*near = '\0';
 		error = util_error_set_at(CERTOPS_EINVALID, path, (unsigned)jerr.line,
 					  (unsigned)jerr.column, NULL, "%s", jerr.text);
 		goto done;

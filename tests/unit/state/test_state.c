@@ -418,6 +418,40 @@ static void test_account_round_trip(void **vs)
 	state_free(st);
 }
 
+/* A damaged record that holds a key never quotes the key in the error. */
+static void test_corrupt_account_error_has_no_key(void **vs)
+{
+	fixture *f = *vs;
+	state_account in = { 0 }, *out = NULL;
+	state *st = NULL;
+	char p[512];
+	struct dirent *de;
+	DIR *d;
+	const char *bad = "{\"directory\": \"https://ca/dir\", \"key\": \"MIGHAgEAMBMGBy\nqGSM49AgEGCCq\"}";
+
+	assert_int_equal(state_open(&st, f->dir, 0), 0);
+	in.issuer = "pebble";
+	in.directory_url = "https://ca/dir";
+	in.key_pem = KEY_PEM;
+	assert_int_equal(state_account_put(st, &in), 0);
+	path_in(p, sizeof(p), f->dir, "accounts/pebble");
+	assert_non_null(d = opendir(p));
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			break;
+	assert_non_null(de);
+	snprintf(p + strlen(p), sizeof(p) - strlen(p), "/%s", de->d_name);
+	closedir(d);
+	/* a raw newline inside the key string: invalid JSON, and jansson's own
+	 * message would quote "MIGHAgEAMBMGBy" */
+	assert_int_equal(util_fs_write_atomic(p, bad, strlen(bad), 0600), 0);
+	assert_int_equal(state_account_get(&out, st, "pebble", "https://ca/dir"), CERTOPS_EINVALID);
+	assert_null(strstr(util_error_message(), "MIG"));
+	assert_null(strstr(util_error_message(), "qGSM"));
+	assert_int_equal(util_error_last()->line, 1);
+	state_free(st);
+}
+
 static void test_deploy_round_trip(void **vs)
 {
 	fixture *f = *vs;
@@ -751,6 +785,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_runs_migrations, setup, teardown),
 		cmocka_unit_test(test_default_dir),
 		cmocka_unit_test_setup_teardown(test_account_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_account_error_has_no_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deploy_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_order_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_put_and_current, setup, teardown),
