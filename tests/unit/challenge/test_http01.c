@@ -501,6 +501,59 @@ static void test_webroot_free_removes_leftovers(void **vs)
 	assert_int_equal(access(other, F_OK), 0);
 }
 
+typedef struct {
+	challenge_solver *s;
+	const char *root;
+	int id, bad;
+} wr_arg;
+
+static void *webroot_worker(void *p)
+{
+	wr_arg *a = p;
+	char token[32], ka[64], path[256];
+	util_buf b = UTIL_BUF_INIT;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(token, sizeof(token), "t%d_%d", a->id, i);
+		snprintf(ka, sizeof(ka), "t%d_%d.thumb", a->id, i);
+		snprintf(path, sizeof(path), "%s/.well-known/acme-challenge/%s", a->root, token);
+		util_buf_clear(&b);
+		if (challenge_present(a->s, token, ka, NULL) < 0 ||
+		    util_fs_read_file(&b, path, 0) < 0 || strcmp(b.ptr, ka))
+			a->bad++;
+		if (i % 2 && challenge_cleanup(a->s, token, ka, NULL) < 0)
+			a->bad++;
+	}
+	util_buf_free(&b);
+	return NULL;
+}
+
+/* Many orders present and clean up at once; free removes the rest. */
+static void test_webroot_concurrent(void **vs)
+{
+	wfix *f = *vs;
+	challenge_solver *s = NULL;
+	pthread_t th[6];
+	wr_arg args[6];
+	char dir[256];
+	int i;
+
+	assert_int_equal(challenge_http01_webroot_new(&s, f->root), 0);
+	for (i = 0; i < 6; i++) {
+		args[i] = (wr_arg){ s, f->root, i, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, webroot_worker, &args[i]), 0);
+	}
+	for (i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(args[i].bad, 0);
+	}
+	challenge_solver_free(s);
+	/* every file gone, and the folders the solver made */
+	snprintf(dir, sizeof(dir), "%s/.well-known", f->root);
+	assert_int_equal(access(dir, F_OK), -1);
+}
+
 static void test_webroot_bad(void **vs)
 {
 	wfix *f = *vs;
@@ -529,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_listen_ipv6_and_any),
 		cmocka_unit_test_setup_teardown(test_webroot_present_cleanup, wsetup, wteardown),
 		cmocka_unit_test_setup_teardown(test_webroot_free_removes_leftovers, wsetup, wteardown),
+		cmocka_unit_test_setup_teardown(test_webroot_concurrent, wsetup, wteardown),
 		cmocka_unit_test_setup_teardown(test_webroot_bad, wsetup, wteardown),
 	};
 
