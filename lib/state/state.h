@@ -127,10 +127,10 @@ typedef struct {
 	char *serial;           /* certificate serial, hex */
 	char *issuer;           /* issuer name from the declaration */
 	char *key_spec;         /* "ecdsa-p256", "rsa-2048", ... */
-	char *fingerprint;      /* SHA-256 of the leaf DER, lowercase hex */
+	char *fingerprint;      /* SHA-256 of the leaf DER in hex; kept as given */
 	char *order_url;        /* the ACME order it came from, or NULL */
 	char *declaration_hash; /* hash of the declaration it was issued for */
-	time_t issued_at;       /* when it was stored */
+	time_t issued_at;       /* when issued; 0 on put means now */
 } state_cert_meta;
 
 typedef struct {
