@@ -41,9 +41,9 @@ static int teardown(void **vs)
 }
 
 /*
- * Forks a child that opens the store, takes the lock, reports on ready_fd,
- * then holds the lock until a byte arrives on go_fd (or for hold_ms when
- * go_fd is -1), and exits.
+ * Forks a child that opens the store, takes the lock, reports on ready,
+ * holds the lock until a byte arrives on go, then for hold_ms more, and
+ * exits (releasing it).
  */
 static pid_t spawn_holder(int ready[2], int go[2], int hold_ms)
 {
@@ -55,17 +55,15 @@ static pid_t spawn_holder(int ready[2], int go[2], int hold_ms)
 		char c = 'r';
 
 		close(ready[0]);
-		if (go[1] >= 0)
-			close(go[1]);
+		close(go[1]);
 		if (state_open(&st, dir, 0) < 0 || state_set_command(st, "certops apply (test holder)") < 0 ||
 		    state_lock(st, 0) < 0)
 			_exit(3);
 		if (write(ready[1], &c, 1) != 1)
 			_exit(4);
-		if (go[0] >= 0) {
-			if (read(go[0], &c, 1) < 0)
-				_exit(5);
-		} else {
+		if (read(go[0], &c, 1) < 0)
+			_exit(5);
+		if (hold_ms > 0) {
 			struct timespec ts = { hold_ms / 1000, (hold_ms % 1000) * 1000000L };
 			nanosleep(&ts, NULL);
 		}
@@ -73,8 +71,7 @@ static pid_t spawn_holder(int ready[2], int go[2], int hold_ms)
 		_exit(0);
 	}
 	close(ready[1]);
-	if (go[0] >= 0)
-		close(go[0]);
+	close(go[0]);
 	return pid;
 }
 
@@ -148,17 +145,20 @@ static void test_lock_fails_at_once_naming_holder(void **vs)
 
 static void test_lock_waits_for_holder(void **vs)
 {
-	int ready[2], go[2] = { -1, -1 };
+	int ready[2], go[2];
 	state *st = NULL;
 	pid_t pid;
 
 	(void)vs;
 	assert_int_equal(state_open(&st, dir, 0), 0);
 	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
 	pid = spawn_holder(ready, go, 300);
 	wait_ready(ready[0]);
 	assert_int_equal(state_lock(st, 0), CERTOPS_ELOCKED);
-	/* the holder lets go after 300 ms: a 10 s wait succeeds */
+	/* the holder lets go 300 ms after this: a 10 s wait succeeds */
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
 	assert_int_equal(state_lock(st, 10), 0);
 	assert_true(state_locked(st));
 	reap(pid);
