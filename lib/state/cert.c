@@ -1,0 +1,691 @@
+/*
+ * Certificates in the state store: certs/<name>/<version>/ holds one issued
+ * version (chain.pem, key.pem 0600, meta.json) and certs/<name>/current.json
+ * is a copy of the meta of the version in use (one file to read per
+ * certificate when planning).  A version folder is complete before it gets
+ * its name (written as .tmp-*, then renamed), and current.json is flipped
+ * only afterwards, so readers never see half a certificate.
+ */
+#include "state/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+#define CURRENT_FILE "current.json"
+
+static int oom(void)
+{
+	return util_error_set(CERTOPS_ENOMEM, "out of memory");
+}
+
+void state_cert_meta_clear(state_cert_meta *m)
+{
+	size_t i;
+
+	free(m->name);
+	free(m->version);
+	for (i = 0; i < m->nsans; i++)
+		free(m->sans[i]);
+	free(m->sans);
+	free(m->serial);
+	free(m->issuer);
+	free(m->key_spec);
+	free(m->fingerprint);
+	free(m->order_url);
+	free(m->declaration_hash);
+	memset(m, 0, sizeof(*m));
+}
+
+void state_cert_meta_array_free(state_cert_meta *metas, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		state_cert_meta_clear(&metas[i]);
+	free(metas);
+}
+
+void state_cert_free(state_cert *c)
+{
+	if (!c)
+		return;
+	state_cert_meta_clear(&c->meta);
+	free(c->chain_pem);
+	if (c->key_pem) {
+		explicit_bzero(c->key_pem, strlen(c->key_pem));
+		free(c->key_pem);
+	}
+	free(c);
+}
+
+static json_t *meta_to_json(const state_cert_meta *m, const char *version,
+			    time_t issued_at)
+{
+	json_t *doc = json_object(), *sans = json_array();
+	size_t i;
+
+	if (!doc || !sans)
+		goto fail;
+	for (i = 0; i < m->nsans; i++)
+		if (json_array_append_new(sans, json_string(m->sans[i])) < 0)
+			goto fail;
+	if (json_object_set_new(doc, "sans", sans) < 0) {
+		sans = NULL;
+		goto fail;
+	}
+	sans = NULL;
+	if (state__json_set_str(doc, "name", m->name) < 0 ||
+	    state__json_set_str(doc, "version", version) < 0 ||
+	    state__json_set_time(doc, "notBefore", m->not_before) < 0 ||
+	    state__json_set_time(doc, "notAfter", m->not_after) < 0 ||
+	    state__json_set_str(doc, "serial", m->serial) < 0 ||
+	    state__json_set_str(doc, "issuer", m->issuer) < 0 ||
+	    state__json_set_str(doc, "keySpec", m->key_spec) < 0 ||
+	    state__json_set_str(doc, "fingerprint", m->fingerprint) < 0 ||
+	    state__json_set_str(doc, "orderUrl", m->order_url) < 0 ||
+	    state__json_set_str(doc, "declarationHash", m->declaration_hash) < 0 ||
+	    state__json_set_time(doc, "issuedAt", issued_at) < 0)
+		goto fail;
+	return doc;
+fail:
+	json_decref(sans);
+	json_decref(doc);
+	return NULL;
+}
+
+static int meta_from_json(state_cert_meta *m, json_t *doc, const char *path)
+{
+	json_t *sans = json_object_get(doc, "sans"), *v;
+	size_t i;
+
+	memset(m, 0, sizeof(*m));
+	if (!json_is_string(json_object_get(doc, "name")) ||
+	    !json_is_string(json_object_get(doc, "version")))
+		return util_error_set_at(CERTOPS_EINVALID, path, 0, 0, "name",
+					 "meta.json lacks name or version");
+	if (sans && !json_is_array(sans))
+		return util_error_set_at(CERTOPS_EINVALID, path, 0, 0, "sans",
+					 "expected an array of strings");
+	if (sans && json_array_size(sans)) {
+		if (!(m->sans = calloc(json_array_size(sans), sizeof(char *))))
+			return oom();
+		json_array_foreach(sans, i, v) {
+			if (!json_is_string(v))
+				return util_error_set_at(CERTOPS_EINVALID, path, 0, 0,
+							 "sans", "expected strings");
+			if (!(m->sans[m->nsans] = strdup(json_string_value(v))))
+				return oom();
+			m->nsans++;
+		}
+	}
+	m->name = state__json_strdup(doc, "name");
+	m->version = state__json_strdup(doc, "version");
+	m->serial = state__json_strdup(doc, "serial");
+	m->issuer = state__json_strdup(doc, "issuer");
+	m->key_spec = state__json_strdup(doc, "keySpec");
+	m->fingerprint = state__json_strdup(doc, "fingerprint");
+	m->order_url = state__json_strdup(doc, "orderUrl");
+	m->declaration_hash = state__json_strdup(doc, "declarationHash");
+	m->not_before = state__json_time(doc, "notBefore");
+	m->not_after = state__json_time(doc, "notAfter");
+	m->issued_at = state__json_time(doc, "issuedAt");
+	if (!m->name || !m->version)
+		return oom();
+	return 0;
+}
+
+/* Loads certs/<name>/<version> with what flags asks for. */
+static int load_version(state_cert **out, state *st, const char *name,
+			const char *version, unsigned flags)
+{
+	util_buf path = UTIL_BUF_INIT, dir = UTIL_BUF_INIT;
+	state_cert *c = NULL;
+	json_t *doc = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = state__name_check(version, "version")) < 0)
+		goto done;
+	state__path(&dir, st, "certs", name, version);
+	util_fs_join(&path, dir.ptr, "meta.json");
+	if (util_buf_failed(&path) || util_buf_failed(&dir)) {
+		error = oom();
+		goto done;
+	}
+	if ((error = state__json_load(&doc, path.ptr)) < 0) {
+		if (error == CERTOPS_ENOTFOUND)
+			error = util_error_set(CERTOPS_ENOTFOUND,
+				"certificate '%s' has no version '%s'", name, version);
+		goto done;
+	}
+	if (!(c = calloc(1, sizeof(*c)))) {
+		error = oom();
+		goto done;
+	}
+	if ((error = meta_from_json(&c->meta, doc, path.ptr)) < 0)
+		goto done;
+	if (flags & STATE_CERT_CHAIN) {
+		util_buf_clear(&path);
+		util_fs_join(&path, dir.ptr, "chain.pem");
+		if (util_buf_failed(&path)) {
+			error = oom();
+			goto done;
+		}
+		if ((error = state__read_string(&c->chain_pem, path.ptr, STATE__PEM_MAX)) < 0)
+			goto done;
+	}
+	if (flags & STATE_CERT_KEY) {
+		util_buf_clear(&path);
+		util_fs_join(&path, dir.ptr, "key.pem");
+		if (util_buf_failed(&path)) {
+			error = oom();
+			goto done;
+		}
+		if ((error = state__read_string(&c->key_pem, path.ptr, STATE__PEM_MAX)) < 0)
+			goto done;
+	}
+	*out = c;
+	c = NULL;
+done:
+	state_cert_free(c);
+	json_decref(doc);
+	util_buf_free(&path);
+	util_buf_free(&dir);
+	return error;
+}
+
+/* Loads the meta of the current version from certs/<name>/current.json. */
+static int read_current_meta(state_cert_meta *out, state *st, const char *name)
+{
+	util_buf path = UTIL_BUF_INIT;
+	json_t *doc = NULL;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	state__path(&path, st, "certs", name, CURRENT_FILE);
+	if (util_buf_failed(&path)) {
+		error = oom();
+		goto done;
+	}
+	if ((error = state__json_load(&doc, path.ptr)) < 0) {
+		if (error == CERTOPS_ENOTFOUND)
+			error = util_error_set(CERTOPS_ENOTFOUND,
+				"no current certificate '%s' in the state", name);
+		goto done;
+	}
+	if ((error = meta_from_json(out, doc, path.ptr)) < 0 ||
+	    (error = state__name_check(out->version, "version")) < 0) {
+		state_cert_meta_clear(out);
+		error = error == CERTOPS_ENOMEM ? error : util_error_wrap("'%s'", path.ptr);
+	}
+done:
+	json_decref(doc);
+	util_buf_free(&path);
+	return error;
+}
+
+int state__cert_current_version(char **out, state *st, const char *name)
+{
+	state_cert_meta m;
+	int error;
+
+	*out = NULL;
+	if ((error = read_current_meta(&m, st, name)) < 0)
+		return error;
+	*out = m.version;
+	m.version = NULL;
+	state_cert_meta_clear(&m);
+	return 0;
+}
+
+int state_cert_get(state_cert **out, state *st, const char *name,
+		   const char *version, unsigned flags)
+{
+	int error;
+
+	*out = NULL;
+	if ((error = state__name_check(name, "certificate")) < 0)
+		return error;
+	return load_version(out, st, name, version, flags);
+}
+
+int state_cert_current(state_cert **out, state *st, const char *name,
+		       unsigned flags)
+{
+	state_cert *c = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = state__name_check(name, "certificate")) < 0)
+		return error;
+	if (!(c = calloc(1, sizeof(*c))))
+		return oom();
+	if ((error = read_current_meta(&c->meta, st, name)) < 0)
+		goto done;
+	if (flags & (STATE_CERT_CHAIN | STATE_CERT_KEY)) {
+		state_cert *full = NULL;
+
+		error = load_version(&full, st, name, c->meta.version, flags);
+		if (error == CERTOPS_ENOTFOUND)
+			error = util_error_set(CERTOPS_EINVALID,
+				"certificate '%s': current names version '%s', which is missing",
+				name, c->meta.version);
+		if (error < 0)
+			goto done;
+		state_cert_free(c);
+		c = full;
+	}
+	*out = c;
+	c = NULL;
+done:
+	state_cert_free(c);
+	return error;
+}
+
+static int meta_cmp(const void *a, const void *b)
+{
+	const state_cert_meta *x = a, *y = b;
+
+	return strcmp(x->version, y->version);
+}
+
+int state_cert_versions(state_cert_meta **out, size_t *count, state *st,
+			const char *name)
+{
+	util_buf dir = UTIL_BUF_INIT;
+	state_cert_meta *list = NULL;
+	size_t n = 0, alloc = 0;
+	struct dirent *de;
+	DIR *d = NULL;
+	int error;
+
+	*out = NULL;
+	*count = 0;
+	if ((error = state__name_check(name, "certificate")) < 0)
+		return error;
+	state__path(&dir, st, "certs", name, NULL);
+	if (util_buf_failed(&dir)) {
+		error = oom();
+		goto done;
+	}
+	if (!(d = opendir(dir.ptr))) {
+		if (errno != ENOENT)
+			error = util_error_set_errno(CERTOPS_ERROR, "listing '%s'", dir.ptr);
+		goto done;
+	}
+	while ((de = readdir(d))) {
+		state_cert *c = NULL;
+
+		/* versions are folders; current.json and its temp files are not */
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
+		    state__name_check(de->d_name, "version") < 0) {
+			util_error_clear();
+			continue;
+		}
+		error = load_version(&c, st, name, de->d_name, 0);
+		if (error < 0) {
+			/* one bad folder must not hide the others; say so */
+			util_buf msg = UTIL_BUF_INIT;
+
+			util_error_format(&msg, util_error_last());
+			util_log_warn("state", "skipping certificate '%s' version '%s': %s",
+				      name, de->d_name, msg.ptr);
+			util_buf_free(&msg);
+			util_error_clear();
+			error = 0;
+			continue;
+		}
+		if (n == alloc) {
+			size_t na = alloc ? alloc * 2 : 8;
+			state_cert_meta *nl = realloc(list, na * sizeof(*nl));
+			if (!nl) {
+				state_cert_free(c);
+				error = oom();
+				goto done;
+			}
+			list = nl;
+			alloc = na;
+		}
+		list[n++] = c->meta;
+		memset(&c->meta, 0, sizeof(c->meta));
+		state_cert_free(c);
+	}
+	if (n)
+		qsort(list, n, sizeof(*list), meta_cmp);
+	*out = list;
+	*count = n;
+	list = NULL;
+	n = 0;
+done:
+	if (d)
+		closedir(d);
+	state_cert_meta_array_free(list, n);
+	util_buf_free(&dir);
+	return error;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int state_cert_names(char ***out, size_t *count, state *st)
+{
+	util_buf dir = UTIL_BUF_INIT;
+	char **list = NULL;
+	size_t n = 0, alloc = 0, i;
+	struct dirent *de;
+	DIR *d = NULL;
+	int error = 0;
+
+	*out = NULL;
+	*count = 0;
+	state__path(&dir, st, "certs", NULL, NULL);
+	if (util_buf_failed(&dir)) {
+		error = oom();
+		goto done;
+	}
+	if (!(d = opendir(dir.ptr))) {
+		if (errno != ENOENT)
+			error = util_error_set_errno(CERTOPS_ERROR, "listing '%s'", dir.ptr);
+		goto done;
+	}
+	while ((de = readdir(d))) {
+		if (state__name_check(de->d_name, "certificate") < 0) {
+			util_error_clear();
+			continue;
+		}
+		if (n == alloc) {
+			size_t na = alloc ? alloc * 2 : 16;
+			char **nl = realloc(list, na * sizeof(*nl));
+			if (!nl) {
+				error = oom();
+				goto done;
+			}
+			list = nl;
+			alloc = na;
+		}
+		if (!(list[n] = strdup(de->d_name))) {
+			error = oom();
+			goto done;
+		}
+		n++;
+	}
+	if (n)
+		qsort(list, n, sizeof(*list), str_cmp);
+	*out = list;
+	*count = n;
+	list = NULL;
+	n = 0;
+done:
+	if (d)
+		closedir(d);
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	util_buf_free(&dir);
+	return error;
+}
+
+/* Makes version current: copies its meta.json to current.json, atomically. */
+static int flip_current(state *st, const char *name, const char *version)
+{
+	util_buf path = UTIL_BUF_INIT, src = UTIL_BUF_INIT, meta = UTIL_BUF_INIT;
+	int error;
+
+	state__path(&path, st, "certs", name, CURRENT_FILE);
+	state__path(&src, st, "certs", name, version);
+	util_buf_puts(&src, "/meta.json");
+	if (util_buf_failed(&path) || util_buf_failed(&src)) {
+		error = oom();
+		goto done;
+	}
+	if ((error = util_fs_read_file(&meta, src.ptr, STATE__JSON_MAX)) < 0)
+		goto done;
+	error = util_fs_write_atomic(path.ptr, meta.ptr, meta.size, 0600);
+done:
+	util_buf_free(&path);
+	util_buf_free(&src);
+	util_buf_free(&meta);
+	return error;
+}
+
+/*
+ * Writes one file of a version folder being built.  The folder is not
+ * visible under its final name yet, so a plain write and fsync suffice:
+ * the rename of the whole folder is what makes it appear, complete.
+ */
+static int write_in(const char *dir, const char *file, const char *data, mode_t mode)
+{
+	util_buf path = UTIL_BUF_INIT;
+	size_t len = strlen(data), off = 0;
+	int fd = -1, error = 0;
+
+	util_fs_join(&path, dir, file);
+	if (util_buf_failed(&path)) {
+		error = oom();
+		goto done;
+	}
+	fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0 || fchmod(fd, mode) < 0) {
+		error = util_error_set_errno(CERTOPS_ERROR, "creating '%s'", path.ptr);
+		goto done;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = util_error_set_errno(CERTOPS_ERROR, "writing '%s'", path.ptr);
+			goto done;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		error = util_error_set_errno(CERTOPS_ERROR, "syncing '%s'", path.ptr);
+done:
+	if (fd >= 0 && close(fd) < 0 && !error)
+		error = util_error_set_errno(CERTOPS_ERROR, "closing '%s'", path.ptr);
+	util_buf_free(&path);
+	return error;
+}
+
+/*
+ * The version id: issue time (sortable) and the first 8 hex digits of the
+ * fingerprint, whatever its spelling ("AB:CD:...", "sha256:abcd..."); a
+ * hash of the chain when there is no usable fingerprint.
+ */
+static int make_version(util_buf *out, const state_cert *cert, time_t issued)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *f = cert->meta.fingerprint;
+	char fp[65];
+	size_t n = 0;
+	struct tm tm;
+	int error;
+
+	if (f && !strncmp(f, "sha256:", 7))
+		f += 7;
+	for (; f && *f && n < 8; f++) {
+		const char *h = strchr(hex, *f >= 'A' && *f <= 'F' ? *f - 'A' + 'a' : *f);
+		if (h && *f)
+			fp[n++] = *h;
+	}
+	if (n < 8 && (error = state__sha256_hex(fp, cert->chain_pem, strlen(cert->chain_pem))) < 0)
+		return error;
+	fp[8] = '\0';
+	if (!gmtime_r(&issued, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 1970)
+		return util_error_set(CERTOPS_EINVALID, "issue time out of range");
+	util_buf_printf(out, "%04d%02d%02dT%02d%02d%02dZ-%s", tm.tm_year + 1900,
+			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fp);
+	return util_buf_failed(out) ? oom() : 0;
+}
+
+/* Finds an existing version with the same fingerprint; *out malloc'd. */
+static int find_fingerprint(char **out, state *st, const char *name, const char *fp)
+{
+	state_cert_meta *list = NULL;
+	size_t n = 0, i;
+	int error;
+
+	*out = NULL;
+	if (!fp)
+		return 0;
+	if ((error = state_cert_versions(&list, &n, st, name)) < 0)
+		return error;
+	for (i = 0; i < n; i++) {
+		if (list[i].fingerprint && !strcmp(list[i].fingerprint, fp)) {
+			if (!(*out = strdup(list[i].version)))
+				error = oom();
+			break;
+		}
+	}
+	state_cert_meta_array_free(list, n);
+	return error;
+}
+
+/*
+ * Builds the version folder under a temporary name and renames it into
+ * place; the caller holds the write and the name lock.
+ */
+static int put_version(state *st, const state_cert *cert, const char *version,
+		       const char *meta_text)
+{
+	util_buf base = UTIL_BUF_INIT, tmp = UTIL_BUF_INIT, final = UTIL_BUF_INIT;
+	const char *name = cert->meta.name;
+	int error, tmp_made = 0;
+
+	state__path(&base, st, "certs", name, NULL);
+	util_fs_join(&final, base.ptr, version);
+	util_fs_join(&tmp, base.ptr, STATE__TMP_PREFIX);
+	util_buf_printf(&tmp, "%s-%ld", version, (long)getpid());
+	if (util_buf_failed(&base) || util_buf_failed(&final) || util_buf_failed(&tmp)) {
+		error = oom();
+		goto done;
+	}
+	if (access(final.ptr, F_OK) == 0) {
+		error = util_error_set(CERTOPS_EEXISTS,
+			"certificate '%s' already has a version '%s'", name, version);
+		goto done;
+	}
+	if ((error = state__remove_tree(tmp.ptr)) < 0)
+		goto done;
+	if (mkdir(tmp.ptr, 0700) < 0) {
+		error = util_error_set_errno(CERTOPS_ERROR, "creating '%s'", tmp.ptr);
+		goto done;
+	}
+	tmp_made = 1;
+	if ((error = write_in(tmp.ptr, "key.pem", cert->key_pem, 0600)) < 0 ||
+	    (error = write_in(tmp.ptr, "chain.pem", cert->chain_pem, 0600)) < 0 ||
+	    (error = write_in(tmp.ptr, "meta.json", meta_text, 0600)) < 0 ||
+	    (error = util_fs_fsync_dir(tmp.ptr)) < 0)
+		goto done;
+	if (rename(tmp.ptr, final.ptr) < 0) {
+		error = util_error_set_errno(CERTOPS_ERROR, "renaming '%s' to '%s'",
+					     tmp.ptr, final.ptr);
+		goto done;
+	}
+	tmp_made = 0;
+	error = util_fs_fsync_dir(base.ptr);
+done:
+	if (tmp_made && error < 0) {
+		/* keep the first error: the cleanup's own failure matters less */
+		char *msg = strdup(util_error_message());
+
+		state__remove_tree(tmp.ptr);
+		util_error_set(error, "%s", msg ? msg : "storing certificate failed");
+		free(msg);
+	}
+	util_buf_free(&base);
+	util_buf_free(&tmp);
+	util_buf_free(&final);
+	return error;
+}
+
+int state_cert_put(state *st, const state_cert *cert, char **version_out)
+{
+	util_buf version = UTIL_BUF_INIT, base = UTIL_BUF_INIT;
+	const char *name = cert->meta.name;
+	time_t issued = cert->meta.issued_at ? cert->meta.issued_at : time(NULL);
+	char *existing = NULL, *meta_text = NULL;
+	json_t *doc = NULL;
+	state__write w;
+	int error;
+
+	if (version_out)
+		*version_out = NULL;
+	if ((error = state__name_check(name, "certificate")) < 0)
+		return error;
+	if (!cert->chain_pem || !*cert->chain_pem || !cert->key_pem || !*cert->key_pem)
+		return util_error_set(CERTOPS_EINVALID,
+			"certificate '%s' needs both a chain and a key to be stored", name);
+	if ((error = make_version(&version, cert, issued)) < 0)
+		goto out;
+	state__path(&base, st, "certs", name, NULL);
+	if (!(doc = meta_to_json(&cert->meta, version.ptr, issued)) ||
+	    !(meta_text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) ||
+	    util_buf_failed(&base)) {
+		error = oom();
+		goto out;
+	}
+
+	state__name_lock(st, name);
+	if ((error = state__write_begin(st, &w)) < 0) {
+		state__name_unlock(st, name);
+		goto out;
+	}
+	if ((error = util_fs_mkdir_p(base.ptr, 0700)) < 0)
+		goto done;
+	/* the same certificate again (a resumed apply): only make it current */
+	if ((error = find_fingerprint(&existing, st, name, cert->meta.fingerprint)) < 0)
+		goto done;
+	if (!existing && (error = put_version(st, cert, version.ptr, meta_text)) < 0)
+		goto done;
+	/* from here a failure still leaves a new (not current) version */
+	w.partial = !existing;
+	if ((error = flip_current(st, name, existing ? existing : version.ptr)) < 0)
+		goto done;
+	if (version_out) {
+		*version_out = existing ? existing : util_buf_detach(&version);
+		existing = NULL;
+		if (!*version_out)
+			error = oom();
+	}
+done:
+	error = state__write_end(st, &w, error);
+	state__name_unlock(st, name);
+out:
+	free(existing);
+	free(meta_text);
+	json_decref(doc);
+	util_buf_free(&base);
+	util_buf_free(&version);
+	return error;
+}
+
+int state_cert_set_current(state *st, const char *name, const char *version)
+{
+	state_cert *c = NULL;
+	state__write w;
+	int error;
+
+	if ((error = state_cert_get(&c, st, name, version, 0)) < 0)
+		return error;
+	state_cert_free(c);
+	state__name_lock(st, name);
+	if ((error = state__write_begin(st, &w)) == 0) {
+		error = flip_current(st, name, version);
+		error = state__write_end(st, &w, error);
+	}
+	state__name_unlock(st, name);
+	return error;
+}
