@@ -45,4 +45,8 @@ echo "directory: $PEBBLE_DIRECTORY"
 echo "CA bundle: $PEBBLE_CA_BUNDLE"
 
 export CERTOPS_STATE="$DEMO_TMP/state"
+# examples/quickstart takes its CA and challenge listener from these.
+export CERTOPS_ACME_DIRECTORY="$PEBBLE_DIRECTORY"
+export CERTOPS_ACME_CA_BUNDLE="$PEBBLE_CA_BUNDLE"
+export CERTOPS_HTTP01_LISTEN="127.0.0.1:$PEBBLE_HTTP_PORT"
 step validate examples/quickstart
