@@ -1,0 +1,354 @@
+/*
+ * acme_smoke: drives lib/acme against a CA (Pebble in tests) end to end:
+ * account, order(s), http-01, finalize, download, and optionally key
+ * rollover, revocation and deactivation.  Used by
+ * tests/integration/test_acme.sh; prints "key=value" facts on stdout for
+ * the test to assert on and, on failure, "problem=<type>" and the error.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "acme/acme.h"
+#include "crypto/crypto.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+#define MAX_NAMES 128
+
+static struct {
+	const char *directory, *ca_bundle, *eab_kid, *eab_hmac, *out, *webroot;
+	const char *preferred, *revoke, *profile;
+	const char *names[MAX_NAMES];
+	size_t nnames;
+	crypto_key_type key_type, account_key_type;
+	int orders, rollover, deactivate, find, timeout;
+} opt = { .key_type = CRYPTO_KEY_EC_P256, .account_key_type = CRYPTO_KEY_EC_P256,
+	  .orders = 1, .timeout = 60, .out = "." };
+
+static acme_client *client;
+static const crypto_key *account_key;
+
+static int fail(const char *what)
+{
+	const acme_problem *p = acme_problem_last();
+
+	fprintf(stderr, "acme_smoke: %s: %s\n", what, util_error_message());
+	printf("error_code=%s\n", util_error_code_name(util_error_last() ? util_error_last()->code : -1));
+	if (p) {
+		printf("problem=%s\n", p->type);
+		printf("problem_status=%ld\n", p->status);
+		for (size_t i = 0; i < p->nsubproblems; i++)
+			printf("subproblem=%s %s\n", p->subproblems[i].type,
+			       p->subproblems[i].id_value ? p->subproblems[i].id_value : "");
+	}
+	return -1;
+}
+
+/* Serves http-01 by writing the key authorization under the webroot. */
+static int write_challenge(const char *token, const char *ka)
+{
+	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	int error;
+
+	util_fs_join(&dir, opt.webroot, ".well-known/acme-challenge");
+	util_fs_join(&path, dir.ptr, token);
+	if ((error = util_fs_mkdir_p(dir.ptr, 0755)) == 0)
+		error = util_fs_write_atomic(path.ptr, ka, strlen(ka), 0644);
+	util_buf_free(&dir);
+	util_buf_free(&path);
+	return error;
+}
+
+static int authorize(acme_order *o, time_t deadline)
+{
+	size_t i;
+
+	for (i = 0; i < o->nauthorizations; i++) {
+		acme_authz a;
+		const acme_challenge *ch;
+		util_buf ka = UTIL_BUF_INIT;
+		int error;
+
+		if (acme_authz_get(&a, client, o->authorizations[i]) < 0)
+			return fail("reading authorization");
+		if (!strcmp(a.status, "valid")) {
+			acme_authz_free(&a);
+			continue;
+		}
+		ch = acme_authz_challenge(&a, "http-01");
+		if (!ch || acme_key_authorization(&ka, account_key, ch->token) < 0) {
+			acme_authz_free(&a);
+			return fail("no http-01 challenge");
+		}
+		error = opt.webroot ? write_challenge(ch->token, ka.ptr) : 0;
+		util_buf_free(&ka);
+		if (error == 0)
+			error = acme_challenge_respond(client, ch);
+		if (error == 0)
+			error = acme_authz_wait(&a, client, deadline);
+		if (error < 0) {
+			fail("authorizing");
+			acme_authz_deactivate(client, a.url);
+			acme_authz_free(&a);
+			return -1;
+		}
+		acme_authz_free(&a);
+	}
+	return 0;
+}
+
+static int issue_one(int idx)
+{
+	acme_order o;
+	acme_order_opts oo = { opt.names, opt.nnames, opt.profile, NULL };
+	crypto_key *key = NULL;
+	util_buf csr = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	acme_chains chains = { 0 };
+	time_t deadline = time(NULL) + opt.timeout;
+	size_t sel;
+	int rc = -1;
+	char name[64];
+
+	memset(&o, 0, sizeof(o));
+	if (crypto_key_generate(&key, opt.key_type) < 0) {
+		fail("generating the certificate key");
+		goto done;
+	}
+	if (acme_order_new(&o, client, &oo) < 0) {
+		fail("new order");
+		goto done;
+	}
+	if (authorize(&o, deadline) < 0)
+		goto done;
+	if (acme_order_wait_ready(&o, client, deadline) < 0) {
+		fail("waiting for ready");
+		goto done;
+	}
+	if (crypto_csr_build(&csr, key, NULL, opt.names, opt.nnames) < 0 ||
+	    acme_order_finalize(&o, client, csr.ptr, csr.size, deadline) < 0) {
+		fail("finalize");
+		goto done;
+	}
+	if (acme_order_download(&chains, client, &o) < 0) {
+		fail("download");
+		goto done;
+	}
+	sel = acme_chain_select(&chains, opt.preferred);
+	snprintf(name, sizeof(name), idx ? "cert-%d.pem" : "cert.pem", idx);
+	util_fs_join(&path, opt.out, name);
+	if (util_fs_write_atomic(path.ptr, chains.chains[sel], strlen(chains.chains[sel]), 0644) < 0) {
+		fail("writing the chain");
+		goto done;
+	}
+	util_buf_clear(&path);
+	snprintf(name, sizeof(name), idx ? "key-%d.pem" : "key.pem", idx);
+	util_fs_join(&path, opt.out, name);
+	if (crypto_key_save(key, path.ptr) < 0) {
+		fail("writing the key");
+		goto done;
+	}
+	if (idx == 0) {
+		printf("chains=%zu\nselected_chain=%zu\n", chains.count, sel);
+		for (size_t i = 0; i < chains.count; i++) {
+			util_buf p2 = UTIL_BUF_INIT;
+			snprintf(name, sizeof(name), "chain-%zu.pem", i);
+			util_fs_join(&p2, opt.out, name);
+			util_fs_write_atomic(p2.ptr, chains.chains[i], strlen(chains.chains[i]), 0644);
+			util_buf_free(&p2);
+		}
+		if (opt.revoke) {
+			util_buf der = UTIL_BUF_INIT;
+			int by_cert = !strcmp(opt.revoke, "certkey");
+			if (crypto_cert_pem_to_der(&der, chains.chains[0], strlen(chains.chains[0])) < 0 ||
+			    acme_revoke(client, der.ptr, der.size, 4, by_cert ? key : NULL) < 0) {
+				util_buf_free(&der);
+				fail("revoke");
+				goto done;
+			}
+			printf("revoked=%s\n", opt.revoke);
+			util_buf_free(&der);
+		}
+	}
+	rc = 0;
+done:
+	acme_chains_free(&chains);
+	acme_order_free(&o);
+	crypto_key_free(key);
+	util_buf_free(&csr);
+	util_buf_free(&path);
+	return rc;
+}
+
+static void *order_thread(void *arg)
+{
+	int idx = (int)(intptr_t)arg;
+
+	return (void *)(intptr_t)issue_one(idx);
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "directory", 1, 0, 'd' }, { "ca-bundle", 1, 0, 'c' },
+		{ "eab-kid", 1, 0, 'K' },   { "eab-hmac", 1, 0, 'H' },
+		{ "name", 1, 0, 'n' },      { "out", 1, 0, 'o' },
+		{ "key-type", 1, 0, 'k' },  { "account-key-type", 1, 0, 'a' },
+		{ "orders", 1, 0, 'N' },    { "webroot", 1, 0, 'w' },
+		{ "preferred-chain", 1, 0, 'p' }, { "revoke", 1, 0, 'r' },
+		{ "rollover", 0, 0, 'R' },  { "deactivate", 0, 0, 'D' },
+		{ "timeout", 1, 0, 't' },   { "profile", 1, 0, 'P' },
+		{ "find", 0, 0, 'F' },
+		{ 0, 0, 0, 0 }
+	};
+	int c;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': opt.directory = optarg; break;
+		case 'c': opt.ca_bundle = optarg; break;
+		case 'K': opt.eab_kid = optarg; break;
+		case 'H': opt.eab_hmac = optarg; break;
+		case 'o': opt.out = optarg; break;
+		case 'w': opt.webroot = optarg; break;
+		case 'p': opt.preferred = optarg; break;
+		case 'r': opt.revoke = optarg; break;
+		case 'P': opt.profile = optarg; break;
+		case 'R': opt.rollover = 1; break;
+		case 'D': opt.deactivate = 1; break;
+		case 'F': opt.find = 1; break;
+		case 'n':
+			if (opt.nnames == MAX_NAMES)
+				return -1;
+			opt.names[opt.nnames++] = optarg;
+			break;
+		case 'k':
+			if (crypto_key_type_parse(&opt.key_type, optarg) < 0)
+				return -1;
+			break;
+		case 'a':
+			if (crypto_key_type_parse(&opt.account_key_type, optarg) < 0)
+				return -1;
+			break;
+		case 'N':
+			opt.orders = (int)strtol(optarg, &end, 10);
+			if (*end || opt.orders < 1 || opt.orders > 256)
+				return -1;
+			break;
+		case 't':
+			opt.timeout = (int)strtol(optarg, &end, 10);
+			if (*end || opt.timeout < 1)
+				return -1;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return opt.directory && opt.nnames ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	acme_client_opts co = { 0 };
+	acme_account acct;
+	acme_eab eab = { 0 };
+	acme_stats st;
+	crypto_key *akey = NULL, *newkey = NULL;
+	pthread_t *threads = NULL;
+	int rc = 1, i, failed = 0;
+	const char *contacts[] = { "mailto:smoke@example.com" };
+
+	if (parse_args(argc, argv) < 0) {
+		fprintf(stderr, "usage: acme_smoke --directory URL [--ca-bundle PEM] --name N... "
+				"[--out DIR] [--key-type T] [--account-key-type T] [--eab-kid K --eab-hmac H] "
+				"[--orders N] [--webroot DIR] [--preferred-chain CN] "
+				"[--revoke account|certkey] [--rollover] [--deactivate] [--find] "
+				"[--profile P] [--timeout S]\n");
+		return 64;
+	}
+	memset(&acct, 0, sizeof(acct));
+	co.directory_url = opt.directory;
+	co.ca_bundle = opt.ca_bundle;
+	if (acme_client_new(&client, &co) < 0) {
+		fail("connecting");
+		return 1;
+	}
+	printf("eab_required=%d\n", acme_client_directory(client)->external_account_required);
+	if (crypto_key_generate(&akey, opt.account_key_type) < 0) {
+		fail("generating the account key");
+		goto done;
+	}
+	account_key = akey;
+	eab.kid = opt.eab_kid;
+	eab.hmac_key = opt.eab_hmac;
+	if (acme_account_new(&acct, client, akey, contacts, 1, 1, opt.eab_kid ? &eab : NULL) < 0) {
+		fail("creating the account");
+		goto done;
+	}
+	printf("account=%s\n", acct.url);
+	if (opt.find) {
+		acme_account found;
+		if (acme_account_find(&found, client, akey) < 0) {
+			fail("finding the account");
+			goto done;
+		}
+		printf("found=%s\n", found.url);
+		acme_account_free(&found);
+	}
+	if (opt.rollover) {
+		if (crypto_key_generate(&newkey, CRYPTO_KEY_EC_P384) < 0 ||
+		    acme_account_key_change(client, newkey) < 0) {
+			fail("key rollover");
+			goto done;
+		}
+		account_key = newkey;
+		printf("rollover=ok\n");
+	}
+	if (opt.orders == 1) {
+		if (issue_one(0) < 0)
+			goto done;
+	} else {
+		if (!(threads = calloc((size_t)opt.orders, sizeof(*threads))))
+			goto done;
+		for (i = 0; i < opt.orders; i++)
+			if (pthread_create(&threads[i], NULL, order_thread, (void *)(intptr_t)(i + 1))) {
+				fprintf(stderr, "acme_smoke: cannot start thread %d\n", i);
+				opt.orders = i;
+				failed++;
+				break;
+			}
+		for (i = 0; i < opt.orders; i++) {
+			void *res;
+			pthread_join(threads[i], &res);
+			if (res)
+				failed++;
+		}
+		printf("orders=%d failed=%d\n", opt.orders, failed);
+		if (failed)
+			goto done;
+	}
+	if (opt.deactivate) {
+		if (acme_account_deactivate(client) < 0) {
+			fail("deactivating");
+			goto done;
+		}
+		printf("deactivated=ok\n");
+	}
+	rc = 0;
+done:
+	acme_client_stats(client, &st);
+	printf("requests=%lu\nbadnonce_retries=%lu\nnetwork_retries=%lu\n", st.requests,
+	       st.badnonce_retries, st.network_retries);
+	free(threads);
+	acme_account_free(&acct);
+	acme_client_free(client);
+	acme_problem_clear();
+	crypto_key_free(akey);
+	crypto_key_free(newkey);
+	return rc;
+}
