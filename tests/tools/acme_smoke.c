@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
 #include "acme/acme.h"
 #include "crypto/crypto.h"
 #include "util/error.h"
@@ -22,7 +24,7 @@
 
 static struct {
 	const char *directory, *ca_bundle, *eab_kid, *eab_hmac, *out, *webroot;
-	const char *preferred, *revoke, *profile;
+	const char *preferred, *revoke, *profile, *challtest;
 	const char *names[MAX_NAMES];
 	size_t nnames;
 	crypto_key_type key_type, account_key_type;
@@ -64,6 +66,38 @@ static int write_challenge(const char *token, const char *ka)
 	return error;
 }
 
+/* Serves dns-01 through pebble-challtestsrv's management API (/set-txt). */
+static int set_txt(const char *domain, const char *value)
+{
+	util_buf url = UTIL_BUF_INIT, body = UTIL_BUF_INIT, host = UTIL_BUF_INIT;
+	CURL *h = curl_easy_init();
+	long status = 0;
+	int rc = -1;
+
+	util_buf_printf(&url, "%s/set-txt", opt.challtest);
+	util_buf_printf(&host, "_acme-challenge.%s.", domain);
+	util_buf_puts(&body, "{\"host\":");
+	util_buf_put_json_string(&body, host.ptr);
+	util_buf_puts(&body, ",\"value\":");
+	util_buf_put_json_string(&body, value);
+	util_buf_putc(&body, '}');
+	if (h && !util_buf_failed(&body)) {
+		curl_easy_setopt(h, CURLOPT_URL, url.ptr);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.ptr);
+		if (curl_easy_perform(h) == CURLE_OK &&
+		    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200)
+			rc = 0;
+	}
+	if (rc < 0)
+		util_error_set(CERTOPS_ERROR, "setting the txt record for '%s' failed", domain);
+	if (h)
+		curl_easy_cleanup(h);
+	util_buf_free(&url);
+	util_buf_free(&body);
+	util_buf_free(&host);
+	return rc;
+}
+
 static int authorize(acme_order *o, time_t deadline)
 {
 	size_t i;
@@ -80,12 +114,20 @@ static int authorize(acme_order *o, time_t deadline)
 			acme_authz_free(&a);
 			continue;
 		}
-		ch = acme_authz_challenge(&a, "http-01");
+		ch = acme_authz_challenge(&a, opt.challtest ? "dns-01" : "http-01");
 		if (!ch || acme_key_authorization(&ka, account_key, ch->token) < 0) {
 			acme_authz_free(&a);
-			return fail("no http-01 challenge");
+			return fail("no usable challenge");
 		}
-		error = opt.webroot ? write_challenge(ch->token, ka.ptr) : 0;
+		if (opt.challtest) {
+			util_buf txt = UTIL_BUF_INIT;
+			error = acme_dns01_txt_value(&txt, ka.ptr);
+			if (error == 0)
+				error = set_txt(a.identifier.value, txt.ptr);
+			util_buf_free(&txt);
+		} else {
+			error = opt.webroot ? write_challenge(ch->token, ka.ptr) : 0;
+		}
 		util_buf_free(&ka);
 		if (error == 0)
 			error = acme_challenge_respond(client, ch);
@@ -202,7 +244,7 @@ static int parse_args(int argc, char **argv)
 		{ "preferred-chain", 1, 0, 'p' }, { "revoke", 1, 0, 'r' },
 		{ "rollover", 0, 0, 'R' },  { "deactivate", 0, 0, 'D' },
 		{ "timeout", 1, 0, 't' },   { "profile", 1, 0, 'P' },
-		{ "find", 0, 0, 'F' },
+		{ "find", 0, 0, 'F' },      { "dns01-challtest", 1, 0, 'T' },
 		{ 0, 0, 0, 0 }
 	};
 	int c;
@@ -222,6 +264,7 @@ static int parse_args(int argc, char **argv)
 		case 'R': opt.rollover = 1; break;
 		case 'D': opt.deactivate = 1; break;
 		case 'F': opt.find = 1; break;
+		case 'T': opt.challtest = optarg; break;
 		case 'n':
 			if (opt.nnames == MAX_NAMES)
 				return -1;
@@ -268,7 +311,7 @@ int main(int argc, char **argv)
 				"[--out DIR] [--key-type T] [--account-key-type T] [--eab-kid K --eab-hmac H] "
 				"[--orders N] [--webroot DIR] [--preferred-chain CN] "
 				"[--revoke account|certkey] [--rollover] [--deactivate] [--find] "
-				"[--profile P] [--timeout S]\n");
+				"[--profile P] [--timeout S] [--dns01-challtest URL]\n");
 		return 64;
 	}
 	memset(&acct, 0, sizeof(acct));

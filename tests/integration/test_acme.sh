@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Integration tests of lib/acme against a real Pebble, through the
+# build/tools/acme_smoke driver (tests/tools/acme_smoke.c).  Each test
+# starts its own Pebble (tests/integration/lib/pebble.sh) and asserts on
+# the certificates with openssl and on Pebble's management interface.
+. "$(dirname "$0")/lib/testlib.sh"
+. "$(dirname "$0")/lib/pebble.sh"
+
+# Runs acme_smoke against the current Pebble with an overall timeout, so a
+# hung CA fails the test instead of hanging it.  Output in $OUT / $ERR.
+smoke() { # expected-exit args...
+	local want=$1
+	shift
+	assert_exit "$want" timeout 120 "$TOOLS/acme_smoke" --directory "$PEBBLE_DIRECTORY" \
+		--ca-bundle "$PEBBLE_CA_BUNDLE" --out "$TEST_TMP" "$@"
+}
+
+sans() { openssl x509 -in "${1:-$TEST_TMP/cert.pem}" -noout -ext subjectAltName | tail -n +2; }
+fact() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -n 1; }
+
+test_issue_ecdsa_dns_and_ip() {
+	pebble_start --always-valid
+	smoke 0 --name a.example.com --name www.example.com --name 127.0.0.1 --key-type ecdsa-p256
+	local s
+	s=$(sans)
+	assert_contains "$s" "DNS:a.example.com"
+	assert_contains "$s" "DNS:www.example.com"
+	assert_contains "$s" "IP Address:127.0.0.1"
+	assert_contains "$(openssl x509 -in cert.pem -noout -text)" "id-ecPublicKey"
+	assert_contains "$(openssl x509 -in cert.pem -noout -issuer)" "Pebble Intermediate CA"
+	assert_file_mode "$TEST_TMP/key.pem" 600
+	# the key written is the certificate's key
+	assert_eq "$(openssl x509 -in cert.pem -noout -pubkey | openssl sha256)" \
+		"$(openssl pkey -in key.pem -pubout | openssl sha256)" "key match"
+}
+
+test_issue_rsa_keys_and_many_names() {
+	pebble_start --always-valid
+	local args=() i
+	for i in $(seq 1 50); do args+=(--name "host$i.example.org"); done
+	smoke 0 "${args[@]}" --key-type rsa-3072 --account-key-type rsa-2048
+	assert_contains "$(openssl x509 -in cert.pem -noout -text)" "Public-Key: (3072 bit)"
+	assert_eq 50 "$(sans | tr ',' '\n' | grep -c 'DNS:')" "SAN count"
+	assert_contains "$(sans)" "DNS:host50.example.org"
+}
+
+test_issue_ed25519_cert_key_es384_account() {
+	pebble_start --always-valid
+	smoke 0 --name ed.example --key-type ed25519 --account-key-type ecdsa-p384
+	assert_contains "$(openssl x509 -in cert.pem -noout -text)" "ED25519"
+}
+
+test_real_http01_validation() {
+	pebble_start
+	mkdir -p www
+	_spawn "$TEST_TMP/http.log" python3 -m http.server --bind 127.0.0.1 \
+		--directory "$TEST_TMP/www" "$PEBBLE_HTTP_PORT"
+	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$PEBBLE_HTTP_PORT/" ||
+		fail "http server did not start"
+	smoke 0 --name real.example --name www.real.example --webroot "$TEST_TMP/www"
+	assert_contains "$(sans)" "DNS:www.real.example"
+	assert_contains "$(cat http.log)" "/.well-known/acme-challenge/"
+}
+
+test_wildcard_dns01_validation() {
+	pebble_start
+	smoke 0 --name '*.wild.example' --name wild.example --dns01-challtest "$CHALLTEST_MGMT"
+	assert_contains "$(sans)" "DNS:*.wild.example"
+}
+
+test_failed_validation_is_typed() {
+	pebble_start
+	# nothing answers on the http-01 port: the challenge must fail
+	smoke 1 --name nobody.example --timeout 30
+	assert_contains "$OUT" "problem=urn:ietf:params:acme:error:connection"
+	assert_contains "$ERR" "'nobody.example'"
+	assert_contains "$ERR" "connection refused"
+}
+
+test_eab_required() {
+	pebble_start --always-valid --eab
+	# without EAB: the typed error is surfaced
+	smoke 1 --name eab.example
+	assert_contains "$OUT" "eab_required=1"
+	assert_contains "$OUT" "problem=urn:ietf:params:acme:error:externalAccountRequired"
+	assert_contains "$OUT" "error_code=auth"
+	# with a wrong MAC key: refused with a clear message, key not echoed
+	smoke 1 --name eab.example --eab-kid "$PEBBLE_EAB_KID" \
+		--eab-hmac "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12X"
+	assert_contains "$OUT" "problem=urn:ietf:params:acme:error:unauthorized"
+	assert_contains "$ERR" "external account binding"
+	assert_not_contains "$ERR" "zWNDZM6eQGHW"
+	# with the right one: issued
+	smoke 0 --name eab.example --eab-kid "$PEBBLE_EAB_KID" --eab-hmac "$PEBBLE_EAB_HMAC"
+	assert_contains "$(sans)" "DNS:eab.example"
+}
+
+test_nonce_rejection_retried() {
+	pebble_start --always-valid --nonce-reject 50
+	smoke 0 --name nonce.example --orders 5
+	assert_contains "$OUT" "failed=0"
+	local retries
+	retries=$(fact badnonce_retries)
+	echo "badNonce retries: $retries"
+	[ "$retries" -gt 0 ] || fail "expected badNonce retries at 50% rejection, got $retries"
+}
+
+test_alternate_roots_preferred_chain() {
+	pebble_start --always-valid --alt-roots 2
+	local root1
+	root1=$(pebble_root 1 | openssl x509 -noout -subject -nameopt multiline |
+		sed -n 's/^ *commonName *= *//p')
+	[ -n "$root1" ] || fail "no alternate root at $PEBBLE_MGMT/roots/1"
+	smoke 0 --name alt.example --preferred-chain "$root1"
+	assert_eq 3 "$(fact chains)" "chain count"
+	assert_eq 1 "$(fact selected_chain)" "selected chain"
+	# the intermediate of the chain written is issued by that root
+	assert_contains "$(openssl crl2pkcs7 -nocrl -certfile cert.pem |
+		openssl pkcs7 -print_certs -noout)" "issuer=CN = $root1"
+	# no preference: the default chain
+	smoke 0 --name alt.example
+	assert_eq 0 "$(fact selected_chain)" "default chain"
+}
+
+revocation_status() {
+	local serial
+	serial=$(openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
+	curl -sf --cacert "$PEBBLE_CA_BUNDLE" "$PEBBLE_MGMT/cert-status-by-serial/$serial"
+}
+
+test_revocation_by_account_and_cert_key() {
+	pebble_start --always-valid
+	smoke 0 --name rev1.example --revoke account
+	assert_contains "$OUT" "revoked=account"
+	assert_contains "$(revocation_status cert.pem)" '"Status": "Revoked"'
+	smoke 0 --name rev2.example --revoke certkey
+	assert_contains "$OUT" "revoked=certkey"
+	assert_contains "$(revocation_status cert.pem)" '"Status": "Revoked"'
+	assert_contains "$(revocation_status cert.pem)" '"Reason": 4'
+}
+
+test_key_rollover_find_deactivate() {
+	pebble_start --always-valid
+	# find (onlyReturnExisting), roll the key over, order with the new key,
+	# then deactivate
+	smoke 0 --name roll.example --find --rollover --deactivate
+	assert_eq "$(fact account)" "$(fact found)" "found account"
+	assert_contains "$OUT" "rollover=ok"
+	assert_contains "$OUT" "deactivated=ok"
+	assert_contains "$(sans)" "DNS:roll.example"
+}
+
+test_concurrent_orders_one_client() {
+	pebble_start --always-valid
+	smoke 0 --name c1.example --name c2.example --orders 20
+	assert_contains "$OUT" "orders=20 failed=0"
+	local i
+	for i in $(seq 1 20); do
+		[ -s "cert-$i.pem" ] || fail "cert-$i.pem missing"
+		assert_file_mode "$TEST_TMP/key-$i.pem" 600
+	done
+	assert_contains "$(sans cert-20.pem)" "DNS:c2.example"
+}
+
+run_tests "$@"
