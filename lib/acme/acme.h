@@ -272,6 +272,45 @@ void acme_chains_free(acme_chains *ch);
 int acme_revoke(acme_client *c, const void *cert_der, size_t len, int reason,
 		const crypto_key *cert_key);
 
+/* --- the issuance flow ------------------------------------------------- */
+
+/*
+ * A challenge solver, as an operation table (lib/challenge provides them).
+ * present makes the key authorization reachable for the CA (webroot file,
+ * TXT record, ALPN certificate) and returns 0 or a CERTOPS_* code;
+ * cleanup undoes it and is always called after a successful present,
+ * whatever the outcome.  Both may be called from several threads at once
+ * when several orders run in parallel.
+ */
+typedef struct {
+	const char *type; /* "http-01", "dns-01" or "tls-alpn-01" */
+	int (*present)(void *ctx, const acme_authz *authz, const acme_challenge *ch,
+		       const char *key_authorization);
+	void (*cleanup)(void *ctx, const acme_authz *authz, const acme_challenge *ch,
+			const char *key_authorization);
+	void *ctx;
+} acme_solver;
+
+/*
+ * Satisfies every pending authorization of o with the first solver (in
+ * the order given) whose type the CA offers for it: presents and responds
+ * to all of them first, then waits for each, so that the CA validates
+ * them in parallel; then waits for the order to be ready.  On failure the
+ * authorizations still pending are deactivated (abandoned) and the first
+ * error is returned (its problem names the identifier).
+ */
+int acme_order_authorize(acme_order *o, acme_client *c, const acme_solver *solvers,
+			 size_t nsolvers, time_t deadline);
+
+/*
+ * The whole issuance: newOrder for opts, acme_order_authorize, a CSR of
+ * cert_key for opts->names (no CN), finalize, download.  *chains_out is
+ * the caller's; *order_out (may be NULL) receives the final order.
+ */
+int acme_issue(acme_chains *chains_out, acme_order *order_out, acme_client *c,
+	       const acme_order_opts *opts, const crypto_key *cert_key,
+	       const acme_solver *solvers, size_t nsolvers, time_t deadline);
+
 /* --- renewal information (RFC 9773) ------------------------------------ */
 
 /* base64url(AKI keyIdentifier) "." base64url(serial DER content) */

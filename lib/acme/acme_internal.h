@@ -72,6 +72,9 @@ int acme__jws(util_buf *out, const crypto_key *key, const char *kid,
 int acme__json(json_t **out, const acme__response *resp, const char *what);
 /* Records p as the thread's problem (takes ownership), sets the message. */
 int acme__fail_problem(acme_problem *p, const char *what);
+/* Detaches the thread's problem (caller owns it) / installs p as it. */
+acme_problem *acme__problem_take(void);
+void acme__problem_put(acme_problem *p);
 void acme__stat_add(acme_client *c, unsigned long *field);
 void acme__sleep_ms(unsigned ms);
 uint32_t acme__random32(void);

@@ -171,3 +171,17 @@ int acme__fail_problem(acme_problem *p, const char *what)
 	util_buf_free(&msg);
 	return code;
 }
+
+acme_problem *acme__problem_take(void)
+{
+	acme_problem *p = last_problem;
+
+	last_problem = NULL;
+	return p;
+}
+
+void acme__problem_put(acme_problem *p)
+{
+	acme_problem_clear();
+	last_problem = p;
+}

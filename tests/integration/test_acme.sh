@@ -60,6 +60,8 @@ test_real_http01_validation() {
 	smoke 0 --name real.example --name www.real.example --webroot "$TEST_TMP/www"
 	assert_contains "$(sans)" "DNS:www.real.example"
 	assert_contains "$(cat http.log)" "/.well-known/acme-challenge/"
+	# the solver's cleanup ran: no challenge file is left behind
+	assert_eq "" "$(ls www/.well-known/acme-challenge)" "challenge files left"
 }
 
 test_wildcard_dns01_validation() {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -33,7 +34,6 @@ static struct {
 	  .orders = 1, .timeout = 60, .out = "." };
 
 static acme_client *client;
-static const crypto_key *account_key;
 
 static int fail(const char *what)
 {
@@ -98,58 +98,55 @@ static int set_txt(const char *domain, const char *value)
 	return rc;
 }
 
-static int authorize(acme_order *o, time_t deadline)
+static int http01_present(void *ctx, const acme_authz *a, const acme_challenge *ch,
+			  const char *ka)
 {
-	size_t i;
-
-	for (i = 0; i < o->nauthorizations; i++) {
-		acme_authz a;
-		const acme_challenge *ch;
-		util_buf ka = UTIL_BUF_INIT;
-		int error;
-
-		if (acme_authz_get(&a, client, o->authorizations[i]) < 0)
-			return fail("reading authorization");
-		if (!strcmp(a.status, "valid")) {
-			acme_authz_free(&a);
-			continue;
-		}
-		ch = acme_authz_challenge(&a, opt.challtest ? "dns-01" : "http-01");
-		if (!ch || acme_key_authorization(&ka, account_key, ch->token) < 0) {
-			acme_authz_free(&a);
-			return fail("no usable challenge");
-		}
-		if (opt.challtest) {
-			util_buf txt = UTIL_BUF_INIT;
-			error = acme_dns01_txt_value(&txt, ka.ptr);
-			if (error == 0)
-				error = set_txt(a.identifier.value, txt.ptr);
-			util_buf_free(&txt);
-		} else {
-			error = opt.webroot ? write_challenge(ch->token, ka.ptr) : 0;
-		}
-		util_buf_free(&ka);
-		if (error == 0)
-			error = acme_challenge_respond(client, ch);
-		if (error == 0)
-			error = acme_authz_wait(&a, client, deadline);
-		if (error < 0) {
-			fail("authorizing");
-			acme_authz_deactivate(client, a.url);
-			acme_authz_free(&a);
-			return -1;
-		}
-		acme_authz_free(&a);
-	}
-	return 0;
+	(void)ctx;
+	(void)a;
+	/* with PEBBLE_VA_ALWAYS_VALID there is nothing to serve */
+	return opt.webroot ? write_challenge(ch->token, ka) : 0;
 }
+
+static void http01_cleanup(void *ctx, const acme_authz *a, const acme_challenge *ch,
+			   const char *ka)
+{
+	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+
+	(void)ctx;
+	(void)a;
+	(void)ka;
+	if (!opt.webroot)
+		return;
+	util_fs_join(&dir, opt.webroot, ".well-known/acme-challenge");
+	util_fs_join(&path, dir.ptr, ch->token);
+	unlink(path.ptr);
+	util_buf_free(&dir);
+	util_buf_free(&path);
+}
+
+static int dns01_present(void *ctx, const acme_authz *a, const acme_challenge *ch,
+			 const char *ka)
+{
+	util_buf txt = UTIL_BUF_INIT;
+	int error;
+
+	(void)ctx;
+	(void)ch;
+	if ((error = acme_dns01_txt_value(&txt, ka)) == 0)
+		error = set_txt(a->identifier.value, txt.ptr);
+	util_buf_free(&txt);
+	return error;
+}
+
+static const acme_solver http01_solver = { "http-01", http01_present, http01_cleanup, NULL };
+static const acme_solver dns01_solver = { "dns-01", dns01_present, NULL, NULL };
 
 static int issue_one(int idx)
 {
 	acme_order o;
 	acme_order_opts oo = { opt.names, opt.nnames, opt.profile, NULL };
 	crypto_key *key = NULL;
-	util_buf csr = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	util_buf path = UTIL_BUF_INIT;
 	acme_chains chains = { 0 };
 	time_t deadline = time(NULL) + opt.timeout;
 	size_t sel;
@@ -161,23 +158,9 @@ static int issue_one(int idx)
 		fail("generating the certificate key");
 		goto done;
 	}
-	if (acme_order_new(&o, client, &oo) < 0) {
-		fail("new order");
-		goto done;
-	}
-	if (authorize(&o, deadline) < 0)
-		goto done;
-	if (acme_order_wait_ready(&o, client, deadline) < 0) {
-		fail("waiting for ready");
-		goto done;
-	}
-	if (crypto_csr_build(&csr, key, NULL, opt.names, opt.nnames) < 0 ||
-	    acme_order_finalize(&o, client, csr.ptr, csr.size, deadline) < 0) {
-		fail("finalize");
-		goto done;
-	}
-	if (acme_order_download(&chains, client, &o) < 0) {
-		fail("download");
+	if (acme_issue(&chains, &o, client, &oo, key,
+		       opt.challtest ? &dns01_solver : &http01_solver, 1, deadline) < 0) {
+		fail("issuing");
 		goto done;
 	}
 	sel = acme_chain_select(&chains, opt.preferred);
@@ -221,7 +204,6 @@ done:
 	acme_chains_free(&chains);
 	acme_order_free(&o);
 	crypto_key_free(key);
-	util_buf_free(&csr);
 	util_buf_free(&path);
 	return rc;
 }
@@ -326,7 +308,6 @@ int main(int argc, char **argv)
 		fail("generating the account key");
 		goto done;
 	}
-	account_key = akey;
 	eab.kid = opt.eab_kid;
 	eab.hmac_key = opt.eab_hmac;
 	if (acme_account_new(&acct, client, akey, contacts, 1, 1, opt.eab_kid ? &eab : NULL) < 0) {
@@ -349,7 +330,6 @@ int main(int argc, char **argv)
 			fail("key rollover");
 			goto done;
 		}
-		account_key = newkey;
 		printf("rollover=ok\n");
 	}
 	if (opt.orders == 1) {
