@@ -264,6 +264,30 @@ static size_t on_header(char *p, size_t size, size_t n, void *data)
 	return len;
 }
 
+/*
+ * What a transfer failure means for the retry policy: a certificate that
+ * does not verify or a bad bundle will not get better by retrying
+ * (CERTOPS_EPEER / EINVALID are final); timeouts and connection trouble
+ * may (CERTOPS_ETIMEOUT / ERROR are retried).
+ */
+static int curl_code(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return CERTOPS_ETIMEOUT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return CERTOPS_EPEER;
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return CERTOPS_EINVALID;
+	default:
+		return CERTOPS_ERROR;
+	}
+}
+
 int acme__http(acme_client *c, acme__response *resp, const char *method,
 	       const char *url, const char *body, size_t len)
 {
@@ -311,7 +335,7 @@ int acme__http(acme_client *c, acme__response *resp, const char *method,
 	acme__stat_add(c, &c->stats.requests);
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
-		int code = rc == CURLE_OPERATION_TIMEDOUT ? CERTOPS_ETIMEOUT : CERTOPS_ERROR;
+		int code = curl_code(rc);
 		if (rc == CURLE_WRITE_ERROR && util_buf_failed(&resp->body))
 			error = util_error_set(CERTOPS_EPEER, "%s %s: answer larger than %u bytes",
 					       method, url, ACME__BODY_LIMIT);

@@ -174,6 +174,20 @@ static int order_failed(acme_order *o)
 	return util_error_set(CERTOPS_EPEER, "order %s became %s", o->url, o->status);
 }
 
+/* 1 when status is one of the space-separated words of list. */
+static int status_in(const char *status, const char *list)
+{
+	size_t n = strlen(status);
+	const char *p = list;
+
+	while (n && (p = strstr(p, status))) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 /* Polls while the order's status is one of the waiting ones. */
 static int order_poll(acme_order *o, acme_client *c, const char *waiting, time_t deadline)
 {
@@ -183,7 +197,7 @@ static int order_poll(acme_order *o, acme_client *c, const char *waiting, time_t
 	for (attempt = 0;; attempt++) {
 		if (!strcmp(o->status, "invalid"))
 			return order_failed(o);
-		if (!strstr(waiting, o->status))
+		if (!status_in(o->status, waiting))
 			return 0;
 		if (time(NULL) >= deadline)
 			return util_error_set(CERTOPS_ETIMEOUT, "order %s still %s at the deadline",

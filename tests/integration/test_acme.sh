@@ -164,4 +164,41 @@ test_concurrent_orders_one_client() {
 	assert_contains "$(sans cert-20.pem)" "DNS:c2.example"
 }
 
+# A scripted CA (tests/tools/mock_acme.py): badNonce and 5xx are retried,
+# 429 rateLimited is not and surfaces as a rate limit with its Retry-After;
+# every POST is application/jose+json and every request names certops.
+test_retries_and_rate_limit_against_mock_ca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout mock.key \
+		-out mock.pem -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+		>/dev/null 2>&1
+	local port
+	port=$("$TOOLS/freeport" 1)
+	_spawn "$TEST_TMP/mock.out" python3 "$TOP/tests/tools/mock_acme.py" "$port" mock.pem mock.key \
+		"$TEST_TMP/requests.log"
+	wait_for 10 curl -sf --cacert mock.pem -o /dev/null "https://127.0.0.1:$port/dir" ||
+		fail "mock ca did not start"
+	assert_exit 1 timeout 60 "$TOOLS/acme_smoke" --directory "https://127.0.0.1:$port/dir" \
+		--ca-bundle mock.pem --out "$TEST_TMP" --name limited.example
+	assert_contains "$OUT" "account=https://127.0.0.1:$port/acct/1"
+	assert_eq 1 "$(fact badnonce_retries)" "badNonce retries"
+	assert_eq 2 "$(fact network_retries)" "5xx retries"
+	assert_contains "$OUT" "problem=urn:ietf:params:acme:error:rateLimited"
+	assert_contains "$OUT" "error_code=rate limited"
+	assert_eq 7 "$(fact problem_retry_after)" "retry-after"
+	assert_eq 1 "$(grep -c 'POST /order' requests.log)" "rate-limited order tries"
+	assert_not_contains "$(grep POST requests.log)" "ct=None"
+		# (the one curl line is the readiness probe above)
+	assert_eq 0 "$(grep -v 'ua=curl/' requests.log | grep -vc 'ua=certops/')" \
+		"requests without the certops user agent"
+	assert_eq 0 "$(grep POST requests.log | grep -vc 'ct=application/jose+json')" "content type"
+	# TLS is verified: without the bundle the client refuses the mock CA,
+	# at once (a certificate that does not verify is not retried)
+	local start=$SECONDS
+	assert_exit 1 timeout 60 "$TOOLS/acme_smoke" --directory "https://127.0.0.1:$port/dir" \
+		--name limited.example
+	assert_contains "$ERR" "certificate"
+	# four retries with backoff would take about 4 s
+	[ $((SECONDS - start)) -le 2 ] || fail "tls verification failure was retried"
+}
+
 run_tests "$@"

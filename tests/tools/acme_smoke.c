@@ -44,6 +44,7 @@ static int fail(const char *what)
 	if (p) {
 		printf("problem=%s\n", p->type);
 		printf("problem_status=%ld\n", p->status);
+		printf("problem_retry_after=%lld\n", (long long)p->retry_after);
 		for (size_t i = 0; i < p->nsubproblems; i++)
 			printf("subproblem=%s %s\n", p->subproblems[i].type,
 			       p->subproblems[i].id_value ? p->subproblems[i].id_value : "");
