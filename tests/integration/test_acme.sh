@@ -29,6 +29,18 @@ test_issue_ecdsa_dns_and_ip() {
 	assert_contains "$(openssl x509 -in cert.pem -noout -text)" "id-ecPublicKey"
 	assert_contains "$(openssl x509 -in cert.pem -noout -issuer)" "Pebble Intermediate CA"
 	assert_file_mode "$TEST_TMP/key.pem" 600
+	# the ARI certID (RFC 9773) matches one computed from openssl's view
+	local aki serial
+	aki=$(openssl x509 -in cert.pem -noout -ext authorityKeyIdentifier | tail -n 1 | tr -d ' :')
+	serial=$(openssl x509 -in cert.pem -noout -serial | cut -d= -f2)
+	assert_eq "$(python3 -c '
+import base64, sys
+b = lambda h: base64.urlsafe_b64encode(bytes.fromhex(h)).rstrip(b"=").decode()
+aki, serial = sys.argv[1], sys.argv[2]
+serial = serial if len(serial) % 2 == 0 else "0" + serial
+if int(serial[:2], 16) & 0x80: serial = "00" + serial
+print(b(aki) + "." + b(serial))' "$aki" "$serial")" "$(fact ari_cert_id)" "ari certID"
+	assert_contains "$OUT" "ari=unsupported"
 	# the key written is the certificate's key
 	assert_eq "$(openssl x509 -in cert.pem -noout -pubkey | openssl sha256)" \
 		"$(openssl pkey -in key.pem -pubout | openssl sha256)" "key match"

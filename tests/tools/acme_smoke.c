@@ -179,7 +179,24 @@ static int issue_one(int idx)
 		goto done;
 	}
 	if (idx == 0) {
+		util_buf certid = UTIL_BUF_INIT;
+		acme_renewal_info ri;
+		int e;
+
 		printf("chains=%zu\nselected_chain=%zu\n", chains.count, sel);
+		if (acme_ari_cert_id_from_cert(&certid, chains.chains[0], strlen(chains.chains[0])) < 0) {
+			util_buf_free(&certid);
+			fail("ari certID");
+			goto done;
+		}
+		printf("ari_cert_id=%s\n", certid.ptr);
+		e = acme_ari_fetch(&ri, client, certid.ptr);
+		if (e == 0)
+			printf("ari_window=%lld %lld\n", (long long)ri.start, (long long)ri.end);
+		else
+			printf("ari=%s\n", e == CERTOPS_ENOTFOUND ? "unsupported" : "error");
+		acme_renewal_info_free(&ri);
+		util_buf_free(&certid);
 		for (size_t i = 0; i < chains.count; i++) {
 			util_buf p2 = UTIL_BUF_INIT;
 			snprintf(name, sizeof(name), "chain-%zu.pem", i);
