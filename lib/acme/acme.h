@@ -124,6 +124,7 @@ typedef struct {
 	unsigned long badnonce_retries; /* POSTs re-sent after badNonce */
 	unsigned long network_retries;  /* requests re-sent after network/5xx */
 	unsigned long nonces_fetched;   /* HEAD newNonce round trips */
+	unsigned long connections;      /* TCP/TLS connections opened (the rest reused one) */
 } acme_stats;
 
 void acme_client_stats(const acme_client *c, acme_stats *out);

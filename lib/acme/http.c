@@ -306,6 +306,9 @@ int acme__http(acme_client *c, acme__response *resp, const char *method,
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_SHARE, (CURLSH *)c->share);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* the shared cache must hold a connection per busy thread, or each
+	 * return evicts another and threads keep handshaking (default: 5) */
+	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, (long)ACME__EASY_POOL);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, CERTOPS_USER_AGENT);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms < 10000 ? c->timeout_ms : 10000L);
@@ -345,6 +348,15 @@ int acme__http(acme_client *c, acme__response *resp, const char *method,
 		goto done;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	{
+		long fresh = 0;
+		/* new connections this transfer had to open: 0 when one was reused */
+		if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh) == CURLE_OK && fresh > 0) {
+			pthread_mutex_lock(&c->stats_lock);
+			c->stats.connections += (unsigned long)fresh;
+			pthread_mutex_unlock(&c->stats_lock);
+		}
+	}
 	util_log_debug("acme", "%s %s -> %ld", method, url, resp->status);
 done:
 	curl_slist_free_all(hdrs);

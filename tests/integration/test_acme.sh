@@ -41,6 +41,8 @@ serial = serial if len(serial) % 2 == 0 else "0" + serial
 if int(serial[:2], 16) & 0x80: serial = "00" + serial
 print(b(aki) + "." + b(serial))' "$aki" "$serial")" "$(fact ari_cert_id)" "ari certID"
 	assert_contains "$OUT" "ari=unsupported"
+	# one keep-alive connection carries the whole issuance
+	[ "$(fact connections)" -le 2 ] || fail "opened $(fact connections) connections for one order"
 	# the key written is the certificate's key
 	assert_eq "$(openssl x509 -in cert.pem -noout -pubkey | openssl sha256)" \
 		"$(openssl pkey -in key.pem -pubout | openssl sha256)" "key match"
@@ -168,6 +170,12 @@ test_concurrent_orders_one_client() {
 	pebble_start --always-valid
 	smoke 0 --name c1.example --name c2.example --orders 20
 	assert_contains "$OUT" "orders=20 failed=0"
+	# about one connection per thread, reused, not one per request
+	local conns requests
+	conns=$(fact connections)
+	requests=$(fact requests)
+	echo "connections: $conns for $requests requests"
+	[ "$conns" -le 30 ] || fail "opened $conns connections for $requests requests"
 	local i
 	for i in $(seq 1 20); do
 		[ -s "cert-$i.pem" ] || fail "cert-$i.pem missing"

@@ -383,8 +383,8 @@ int main(int argc, char **argv)
 	rc = 0;
 done:
 	acme_client_stats(client, &st);
-	printf("requests=%lu\nbadnonce_retries=%lu\nnetwork_retries=%lu\n", st.requests,
-	       st.badnonce_retries, st.network_retries);
+	printf("requests=%lu\nbadnonce_retries=%lu\nnetwork_retries=%lu\nconnections=%lu\n",
+	       st.requests, st.badnonce_retries, st.network_retries, st.connections);
 	free(threads);
 	acme_account_free(&acct);
 	acme_client_free(client);
