@@ -280,8 +280,9 @@ int acme_revoke(acme_client *c, const void *cert_der, size_t len, int reason,
  * present makes the key authorization reachable for the CA (webroot file,
  * TXT record, ALPN certificate) and returns 0 or a CERTOPS_* code;
  * cleanup undoes it and is always called after a successful present,
- * whatever the outcome.  Both may be called from several threads at once
- * when several orders run in parallel.
+ * whatever the outcome.  authz and ch are borrowed for the call only.
+ * Both may be called from several threads at once when several orders
+ * run in parallel.
  */
 typedef struct {
 	const char *type; /* "http-01", "dns-01" or "tls-alpn-01" */

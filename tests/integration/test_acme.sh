@@ -157,10 +157,12 @@ test_revocation_by_account_and_cert_key() {
 
 test_key_rollover_find_deactivate() {
 	pebble_start --always-valid
-	# find (onlyReturnExisting), roll the key over, order with the new key,
-	# then deactivate
-	smoke 0 --name roll.example --find --rollover --deactivate
+	# find (onlyReturnExisting), update the contacts, roll the key over, order
+	# with the new key, then deactivate
+	smoke 0 --name roll.example --find --update-contact mailto:new@example.com --rollover --deactivate
 	assert_eq "$(fact account)" "$(fact found)" "found account"
+	assert_eq "not found" "$(fact find_unknown)" "finding an unknown key's account"
+	assert_eq "mailto:new@example.com" "$(fact contacts)" "updated contact"
 	assert_contains "$OUT" "rollover=ok"
 	assert_contains "$OUT" "deactivated=ok"
 	assert_contains "$(sans)" "DNS:roll.example"

@@ -25,7 +25,7 @@
 
 static struct {
 	const char *directory, *ca_bundle, *eab_kid, *eab_hmac, *out, *webroot;
-	const char *preferred, *revoke, *profile, *challtest;
+	const char *preferred, *revoke, *profile, *challtest, *contact;
 	const char *names[MAX_NAMES];
 	size_t nnames;
 	crypto_key_type key_type, account_key_type;
@@ -245,6 +245,7 @@ static int parse_args(int argc, char **argv)
 		{ "rollover", 0, 0, 'R' },  { "deactivate", 0, 0, 'D' },
 		{ "timeout", 1, 0, 't' },   { "profile", 1, 0, 'P' },
 		{ "find", 0, 0, 'F' },      { "dns01-challtest", 1, 0, 'T' },
+		{ "update-contact", 1, 0, 'U' },
 		{ 0, 0, 0, 0 }
 	};
 	int c;
@@ -265,6 +266,7 @@ static int parse_args(int argc, char **argv)
 		case 'D': opt.deactivate = 1; break;
 		case 'F': opt.find = 1; break;
 		case 'T': opt.challtest = optarg; break;
+		case 'U': opt.contact = optarg; break;
 		case 'n':
 			if (opt.nnames == MAX_NAMES)
 				return -1;
@@ -311,7 +313,7 @@ int main(int argc, char **argv)
 				"[--out DIR] [--key-type T] [--account-key-type T] [--eab-kid K --eab-hmac H] "
 				"[--orders N] [--webroot DIR] [--preferred-chain CN] "
 				"[--revoke account|certkey] [--rollover] [--deactivate] [--find] "
-				"[--profile P] [--timeout S] [--dns01-challtest URL]\n");
+				"[--profile P] [--timeout S] [--dns01-challtest URL] [--update-contact URL]\n");
 		return 64;
 	}
 	memset(&acct, 0, sizeof(acct));
@@ -341,6 +343,32 @@ int main(int argc, char **argv)
 		}
 		printf("found=%s\n", found.url);
 		acme_account_free(&found);
+		/* a key with no account: onlyReturnExisting gives ENOTFOUND */
+		{
+			crypto_key *stranger = NULL;
+			int e;
+			if (crypto_key_generate(&stranger, CRYPTO_KEY_EC_P256) < 0) {
+				fail("generating a key");
+				goto done;
+			}
+			e = acme_account_find(&found, client, stranger);
+			printf("find_unknown=%s\n", util_error_code_name(e));
+			crypto_key_free(stranger);
+			if (e == 0) {
+				acme_account_free(&found);
+				goto done;
+			}
+		}
+	}
+	if (opt.contact) {
+		acme_account upd;
+		const char *c1[] = { opt.contact };
+		if (acme_account_update(&upd, client, c1, 1) < 0) {
+			fail("updating the contacts");
+			goto done;
+		}
+		printf("contacts=%s\n", upd.ncontacts ? upd.contacts[0] : "");
+		acme_account_free(&upd);
 	}
 	if (opt.rollover) {
 		if (crypto_key_generate(&newkey, CRYPTO_KEY_EC_P384) < 0 ||
