@@ -13,6 +13,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "acme/acme.h"
 #include "acme/acme_internal.h"
@@ -357,6 +358,63 @@ static void test_name_is_ip(void **state)
 	assert_false(acme_name_is_ip("1.2.3"));
 }
 
+/* A self-made certificate with the given issuer CN, as PEM. */
+static char *cert_pem(EVP_PKEY *key, const char *issuer_cn)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data, *pem;
+	long len;
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 42);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, key);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)issuer_cn, -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	X509_set_subject_name(x, n);
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	PEM_write_bio_X509(bio, x);
+	len = BIO_get_mem_data(bio, &data);
+	pem = strndup(data, (size_t)len);
+	BIO_free(bio);
+	X509_NAME_free(n);
+	X509_free(x);
+	return pem;
+}
+
+static void test_chain_select(void **state)
+{
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	char *chains[3];
+	acme_chains ch = { chains, 3 };
+	crypto_cert_info info;
+	util_buf fp = UTIL_BUF_INIT;
+
+	(void)state;
+	chains[0] = cert_pem(key, "Root A");
+	chains[1] = cert_pem(key, "Root B");
+	chains[2] = cert_pem(key, "Root C");
+	assert_int_equal(acme_chain_select(&ch, "Root B"), 1);
+	assert_int_equal(acme_chain_select(&ch, "Root C"), 2);
+	assert_int_equal(acme_chain_select(&ch, "Root"), 0);    /* exact names only */
+	assert_int_equal(acme_chain_select(&ch, "Nobody"), 0);  /* default chain */
+	assert_int_equal(acme_chain_select(&ch, NULL), 0);
+	/* by fingerprint, in any case */
+	assert_int_equal(crypto_cert_parse(&info, chains[2], strlen(chains[2])), 0);
+	util_buf_puts(&fp, "SHA256:");
+	crypto_hex_encode(&fp, info.fingerprint, 32, 0);
+	assert_int_equal(acme_chain_select(&ch, fp.ptr), 2);
+	crypto_cert_info_free(&info);
+	util_buf_free(&fp);
+	free(chains[0]);
+	free(chains[1]);
+	free(chains[2]);
+	EVP_PKEY_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_name_is_ip),
+		cmocka_unit_test(test_chain_select),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
