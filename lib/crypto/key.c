@@ -122,6 +122,17 @@ int crypto_key_generate(crypto_key **out, crypto_key_type type)
 	return key_wrap(out, pkey);
 }
 
+/* Encrypted keys are refused: without this OpenSSL would prompt on the tty,
+ * and certops runs unattended. */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
 int crypto_key_parse(crypto_key **out, const void *data, size_t len)
 {
 	EVP_PKEY *pkey = NULL;
@@ -132,14 +143,15 @@ int crypto_key_parse(crypto_key **out, const void *data, size_t len)
 	if (len >= 11 && memmem(data, len, "-----BEGIN ", 11)) {
 		if (!(bio = BIO_new_mem_buf(data, (int)len)))
 			return util_error_set(CERTOPS_ENOMEM, "out of memory");
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
 		BIO_free(bio);
 	} else {
 		const unsigned char *p = data;
 		pkey = d2i_AutoPrivateKey(NULL, &p, (long)len);
 	}
 	if (!pkey)
-		return util_error_set(CERTOPS_EINVALID, "not a private key (PEM or DER)");
+		return util_error_set(CERTOPS_EINVALID,
+				      "not an unencrypted private key (PEM or DER)");
 	return key_wrap(out, pkey);
 }
 

@@ -182,6 +182,26 @@ static void test_key_save_mode(void **state)
 	assert_int_equal(crypto_key_parse(&k2, "garbage", 7), CERTOPS_EINVALID);
 }
 
+/* An encrypted key is refused without a prompt (stdin is not read). */
+static void test_encrypted_key_refused(void **state)
+{
+	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	BIO *bio = BIO_new(BIO_s_mem());
+	crypto_key *k = NULL;
+	char *data;
+	long len;
+
+	(void)state;
+	assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, EVP_aes_256_cbc(),
+						  (unsigned char *)"secret", 6, NULL, NULL), 1);
+	len = BIO_get_mem_data(bio, &data);
+	assert_int_equal(crypto_key_parse(&k, data, (size_t)len), CERTOPS_EINVALID);
+	assert_null(k);
+	assert_non_null(strstr(util_error_message(), "unencrypted"));
+	BIO_free(bio);
+	EVP_PKEY_free(pk);
+}
+
 /* Self-signs a CSR's key into a certificate so parsing has a real input. */
 static void csr_roundtrip(crypto_key_type type)
 {
@@ -368,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_keys_rsa3072),
 		cmocka_unit_test(test_rfc8037_ed25519),
 		cmocka_unit_test(test_key_save_mode),
+		cmocka_unit_test(test_encrypted_key_refused),
 		cmocka_unit_test(test_csr),
 		cmocka_unit_test(test_cert_parse_and_chain),
 		cmocka_unit_test(test_hmac),
