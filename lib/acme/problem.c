@@ -8,7 +8,37 @@
 
 #define ACME_ERR_PREFIX "urn:ietf:params:acme:error:"
 
-static _Thread_local acme_problem *last_problem;
+/*
+ * The thread's last problem lives under a pthread key, not a plain
+ * thread-local, so that a worker thread that ends after a failure frees it
+ * (the destructor) instead of leaking it.
+ */
+static pthread_key_t problem_key;
+static pthread_once_t problem_once = PTHREAD_ONCE_INIT;
+
+static void problem_destroy(void *p)
+{
+	acme_problem_free(p);
+	free(p);
+}
+
+static void problem_key_init(void)
+{
+	if (pthread_key_create(&problem_key, problem_destroy))
+		abort(); /* only when the process is out of keys: a programmer error */
+}
+
+static acme_problem *last_get(void)
+{
+	pthread_once(&problem_once, problem_key_init);
+	return pthread_getspecific(problem_key);
+}
+
+static void last_set(acme_problem *p)
+{
+	pthread_once(&problem_once, problem_key_init);
+	pthread_setspecific(problem_key, p);
+}
 
 char *acme__json_str(json_t *obj, const char *key)
 {
@@ -130,14 +160,17 @@ int acme_problem_code(const acme_problem *p)
 
 const acme_problem *acme_problem_last(void)
 {
-	return last_problem;
+	return last_get();
 }
 
 void acme_problem_clear(void)
 {
-	acme_problem_free(last_problem);
-	free(last_problem);
-	last_problem = NULL;
+	acme_problem *p = last_get();
+
+	if (p) {
+		last_set(NULL);
+		problem_destroy(p);
+	}
 }
 
 static const char *short_type(const char *type)
@@ -166,7 +199,7 @@ int acme__fail_problem(acme_problem *p, const char *what)
 	if (p->retry_after >= 0)
 		util_buf_printf(&msg, " (retry after %llds)", (long long)p->retry_after);
 	acme_problem_clear();
-	last_problem = p;
+	last_set(p);
 	util_error_set(code, "%s", util_buf_failed(&msg) ? "acme error" : msg.ptr);
 	util_buf_free(&msg);
 	return code;
@@ -174,14 +207,14 @@ int acme__fail_problem(acme_problem *p, const char *what)
 
 acme_problem *acme__problem_take(void)
 {
-	acme_problem *p = last_problem;
+	acme_problem *p = last_get();
 
-	last_problem = NULL;
+	last_set(NULL);
 	return p;
 }
 
 void acme__problem_put(acme_problem *p)
 {
 	acme_problem_clear();
-	last_problem = p;
+	last_set(p);
 }

@@ -229,8 +229,12 @@ done:
 static void *order_thread(void *arg)
 {
 	int idx = (int)(intptr_t)arg;
+	int rc = issue_one(idx);
 
-	return (void *)(intptr_t)issue_one(idx);
+	/* util_error's record is a plain thread-local: release it before the
+	 * thread ends (the acme problem is freed by its key destructor) */
+	util_error_clear();
+	return (void *)(intptr_t)rc;
 }
 
 static int parse_args(int argc, char **argv)
