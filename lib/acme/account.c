@@ -65,8 +65,8 @@ static void put_contacts(util_buf *b, const char *const *contacts, size_t n)
 }
 
 /* §7.3.4: a JWS over the account JWK, MAC'd with the CA-issued key. */
-static int eab_jws(util_buf *out, const acme_eab *eab, const crypto_key *key,
-		   const char *url)
+int acme__eab_jws(util_buf *out, const acme_eab *eab, const crypto_key *key,
+		  const char *url)
 {
 	util_buf prot = UTIL_BUF_INIT, jwk = UTIL_BUF_INIT, input = UTIL_BUF_INIT,
 		 mackey = UTIL_BUF_INIT, mac = UTIL_BUF_INIT;
@@ -137,7 +137,7 @@ int acme_account_new(acme_account *out, acme_client *c, const crypto_key *key,
 	}
 	if (eab) {
 		util_buf_puts(&payload, ",\"externalAccountBinding\":");
-		if ((error = eab_jws(&payload, eab, key, c->dir.new_account)) < 0)
+		if ((error = acme__eab_jws(&payload, eab, key, c->dir.new_account)) < 0)
 			goto done;
 	}
 	util_buf_putc(&payload, '}');

@@ -68,6 +68,9 @@ int acme__post(acme_client *c, acme__response *resp, const char *url,
 /* Builds a flattened JWS (RFC 7515 §7.2.2) into out. */
 int acme__jws(util_buf *out, const crypto_key *key, const char *kid,
 	      const char *nonce, const char *url, const char *payload);
+/* §7.3.4: the externalAccountBinding JWS over key's JWK, MAC'd with eab. */
+int acme__eab_jws(util_buf *out, const acme_eab *eab, const crypto_key *key,
+		  const char *url);
 /* Parses a response body as a JSON object (error set on failure). */
 int acme__json(json_t **out, const acme__response *resp, const char *what);
 /* Records p as the thread's problem (takes ownership), sets the message. */

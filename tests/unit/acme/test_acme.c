@@ -154,6 +154,66 @@ static void test_jws_kid_and_jwk(void **state)
 	util_buf_free(&out);
 }
 
+/* RFC 8555 §7.3.4: protected {alg, kid, url} (no nonce), payload = account JWK. */
+static void check_eab(const char *alg, const char *digest)
+{
+	crypto_key *k = NULL;
+	acme_eab eab = { "kid-1", "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W", alg };
+	util_buf out = UTIL_BUF_INIT, jwk = UTIL_BUF_INIT, input = UTIL_BUF_INIT,
+		 mackey = UTIL_BUF_INIT, mac = UTIL_BUF_INIT, mac64 = UTIL_BUF_INIT;
+	json_t *jws, *prot, *payload;
+
+	assert_int_equal(crypto_key_generate(&k, CRYPTO_KEY_EC_P256), 0);
+	assert_int_equal(acme__eab_jws(&out, &eab, k, "https://ca/new-account"), 0);
+	jws = json_loads(out.ptr, 0, NULL);
+	prot = decode_part(jws, "protected");
+	assert_string_equal(json_string_value(json_object_get(prot, "alg")), alg ? alg : "HS256");
+	assert_string_equal(json_string_value(json_object_get(prot, "kid")), "kid-1");
+	assert_string_equal(json_string_value(json_object_get(prot, "url")), "https://ca/new-account");
+	assert_null(json_object_get(prot, "nonce"));
+	payload = decode_part(jws, "payload");
+	crypto_key_jwk(&jwk, k);
+	{
+		json_t *want = json_loads(jwk.ptr, 0, NULL);
+		assert_true(json_equal(payload, want));
+		json_decref(want);
+	}
+	util_buf_printf(&input, "%s.%s", json_string_value(json_object_get(jws, "protected")),
+			json_string_value(json_object_get(jws, "payload")));
+	crypto_b64url_decode(&mackey, eab.hmac_key, strlen(eab.hmac_key));
+	assert_int_equal(crypto_hmac(&mac, digest, mackey.ptr, mackey.size, input.ptr, input.size), 0);
+	crypto_b64url_encode(&mac64, mac.ptr, mac.size);
+	assert_string_equal(json_string_value(json_object_get(jws, "signature")), mac64.ptr);
+	json_decref(prot);
+	json_decref(payload);
+	json_decref(jws);
+	crypto_key_free(k);
+	util_buf_free(&out); util_buf_free(&jwk); util_buf_free(&input);
+	util_buf_free(&mackey); util_buf_free(&mac); util_buf_free(&mac64);
+}
+
+static void test_eab(void **state)
+{
+	crypto_key *k = NULL;
+	util_buf out = UTIL_BUF_INIT;
+	acme_eab bad = { "kid-1", "AAAA", "HS1" };
+
+	(void)state;
+	check_eab(NULL, "SHA256");
+	check_eab("HS384", "SHA384");
+	check_eab("HS512", "SHA512");
+	assert_int_equal(crypto_key_generate(&k, CRYPTO_KEY_EC_P256), 0);
+	assert_int_equal(acme__eab_jws(&out, &bad, k, "https://ca/new-account"), CERTOPS_EINVALID);
+	bad.alg = NULL;
+	bad.hmac_key = "not base64url!";
+	assert_int_equal(acme__eab_jws(&out, &bad, k, "https://ca/new-account"), CERTOPS_EINVALID);
+	/* the MAC key is a registered secret: it never reaches a message */
+	util_error_set(CERTOPS_ERROR, "key zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W");
+	assert_null(strstr(util_error_message(), "zWNDZM6eQGHW"));
+	crypto_key_free(k);
+	util_buf_free(&out);
+}
+
 /* RFC 8555 §6.7.1 */
 static const char rfc_problem[] =
 	"{\"type\":\"urn:ietf:params:acme:error:malformed\","
@@ -420,6 +480,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_authorization_and_digests),
 		cmocka_unit_test(test_jws_kid_and_jwk),
+		cmocka_unit_test(test_eab),
 		cmocka_unit_test(test_problem_documents),
 		cmocka_unit_test(test_directory_meta),
 		cmocka_unit_test(test_ari_cert_id),
