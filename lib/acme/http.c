@@ -199,6 +199,18 @@ static size_t on_body(char *p, size_t size, size_t n, void *data)
 	return size * n;
 }
 
+/* Copies len bytes that need not be NUL-terminated (curl's header lines). */
+static char *dup_range(const char *p, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (s) {
+		memcpy(s, p, len);
+		s[len] = '\0';
+	}
+	return s;
+}
+
 static char *header_value(const char *p, size_t len)
 {
 	while (len && (*p == ' ' || *p == '\t')) {
@@ -207,7 +219,7 @@ static char *header_value(const char *p, size_t len)
 	}
 	while (len && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' '))
 		len--;
-	return strndup(p, len);
+	return dup_range(p, len);
 }
 
 /* Link: <url>;rel="alternate", <url2>;rel="up" (several links per line) */
@@ -228,7 +240,7 @@ static void parse_link(acme__response *r, const char *p, size_t len)
 			if (!n)
 				return;
 			r->alternates = n;
-			if ((n[r->nalternates] = strndup(lt + 1, (size_t)(gt - lt - 1))))
+			if ((n[r->nalternates] = dup_range(lt + 1, (size_t)(gt - lt - 1))))
 				r->nalternates++;
 		}
 		p = next + 1;

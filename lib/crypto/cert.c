@@ -35,6 +35,18 @@ static X509 *x509_from_bytes(const void *data, size_t len)
 	return x;
 }
 
+/* Copies len bytes that need not be NUL-terminated (ASN.1 string data). */
+static char *dup_range(const void *p, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (s) {
+		memcpy(s, p, len);
+		s[len] = '\0';
+	}
+	return s;
+}
+
 static char *name_cn(const X509_NAME *name)
 {
 	int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
@@ -47,7 +59,7 @@ static char *name_cn(const X509_NAME *name)
 	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
 	if (n < 0)
 		return NULL;
-	s = strndup((const char *)utf8, (size_t)n);
+	s = dup_range(utf8, (size_t)n);
 	OPENSSL_free(utf8);
 	return s;
 }
@@ -59,7 +71,7 @@ static int push_str(char ***list, size_t *count, const char *s, size_t len)
 	if (!n)
 		return -1;
 	*list = n;
-	if (!(n[*count] = strndup(s, len)))
+	if (!(n[*count] = dup_range(s, len)))
 		return -1;
 	(*count)++;
 	return 0;

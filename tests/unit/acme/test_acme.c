@@ -438,7 +438,8 @@ static char *cert_pem(EVP_PKEY *key, const char *issuer_cn)
 	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
 	PEM_write_bio_X509(bio, x);
 	len = BIO_get_mem_data(bio, &data);
-	pem = strndup(data, (size_t)len);
+	pem = calloc(1, (size_t)len + 1);
+	memcpy(pem, data, (size_t)len);
 	BIO_free(bio);
 	X509_NAME_free(n);
 	X509_free(x);
