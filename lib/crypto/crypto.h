@@ -106,6 +106,15 @@ int crypto_random(void *out, size_t len);
 int crypto_csr_build(util_buf *der_out, const crypto_key *key, const char *cn,
 		     const char *const *names, size_t nnames);
 
+/*
+ * Builds the self-signed certificate a tls-alpn-01 responder presents
+ * (RFC 8737 §3): subjectAltName name only, and the critical
+ * id-pe-acmeIdentifier extension holding ext_value (the DER OCTET STRING
+ * from acme_tlsalpn01_extension_value).  Appends the PEM to pem_out.
+ */
+int crypto_tlsalpn01_cert(util_buf *pem_out, const crypto_key *key, const char *name,
+			  const void *ext_value, size_t ext_len);
+
 /* --- certificates ------------------------------------------------------ */
 
 typedef struct {

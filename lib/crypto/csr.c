@@ -1,10 +1,16 @@
-/* PKCS#10 certificate requests for ACME finalize (RFC 8555 §7.4). */
+/*
+ * PKCS#10 certificate requests for ACME finalize (RFC 8555 §7.4), and the
+ * tls-alpn-01 validation certificate (RFC 8737).
+ */
 #include "crypto/crypto.h"
 #include "crypto/crypto_internal.h"
 
 #include <arpa/inet.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -109,5 +115,71 @@ done_noset:
 	GENERAL_NAMES_free(gens);
 	X509_NAME_free(subj);
 	X509_REQ_free(req);
+	return error;
+}
+
+int crypto_tlsalpn01_cert(util_buf *pem_out, const crypto_key *key, const char *name,
+			  const void *ext_value, size_t ext_len)
+{
+	X509 *x = X509_new();
+	EVP_PKEY *pkey = (EVP_PKEY *)crypto__key_pkey(key);
+	GENERAL_NAMES *gens = GENERAL_NAMES_new();
+	GENERAL_NAME *g = NULL;
+	ASN1_OBJECT *oid = NULL;
+	ASN1_OCTET_STRING *val = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext = NULL;
+	BIO *bio = BIO_new(BIO_s_mem());
+	unsigned char serial[16];
+	BIGNUM *bn = NULL;
+	char *data = NULL;
+	long n;
+	int error = CERTOPS_ERROR;
+
+	if (!x || !gens || !val || !bio)
+		goto fail;
+	if (ext_len > INT32_MAX || crypto_random(serial, sizeof(serial)) < 0)
+		goto fail;
+	serial[0] &= 0x7f; /* positive */
+	if (!(bn = BN_bin2bn(serial, sizeof(serial), NULL)) ||
+	    !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
+	    !X509_set_version(x, 2) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), 7L * 86400) ||
+	    !X509_set_pubkey(x, pkey))
+		goto fail;
+	if (!(g = san_entry(name)) || !sk_GENERAL_NAME_push(gens, g))
+		goto fail;
+	g = NULL;
+	if (!(ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, gens)) || !X509_add_ext(x, ext, -1))
+		goto fail;
+	X509_EXTENSION_free(ext);
+	ext = NULL;
+	/* id-pe-acmeIdentifier, critical (RFC 8737 §3) */
+	if (!(oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1)) ||
+	    !ASN1_OCTET_STRING_set(val, ext_value, (int)ext_len) ||
+	    !(ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 1, val)) ||
+	    !X509_add_ext(x, ext, -1))
+		goto fail;
+	if (!X509_sign(x, pkey, crypto_key_get_type(key) == CRYPTO_KEY_ED25519 ? NULL : EVP_sha256()) ||
+	    !PEM_write_bio_X509(bio, x))
+		goto fail;
+	n = BIO_get_mem_data(bio, &data);
+	if (n < 0 || util_buf_put(pem_out, data, (size_t)n) < 0) {
+		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		goto done;
+	}
+	error = 0;
+	goto done;
+fail:
+	util_error_set(CERTOPS_ERROR, "building the tls-alpn-01 certificate for '%s' failed", name);
+done:
+	BN_free(bn);
+	GENERAL_NAME_free(g);
+	GENERAL_NAMES_free(gens);
+	X509_EXTENSION_free(ext);
+	ASN1_OBJECT_free(oid);
+	ASN1_OCTET_STRING_free(val);
+	BIO_free(bio);
+	X509_free(x);
 	return error;
 }

@@ -91,6 +91,18 @@ test_wildcard_dns01_validation() {
 	assert_contains "$(sans)" "DNS:*.wild.example"
 }
 
+test_real_tlsalpn01_validation() {
+	pebble_start
+	mkdir -p alpn
+	_spawn "$TEST_TMP/alpn.log" python3 "$TOP/tests/tools/tlsalpn_responder.py" \
+		"$PEBBLE_TLS_PORT" "$TEST_TMP/alpn"
+	wait_for 10 grep -q listening alpn.log || fail "tls-alpn-01 responder did not start"
+	smoke 0 --name alpn.example --tlsalpn-dir "$TEST_TMP/alpn"
+	assert_contains "$(sans)" "DNS:alpn.example"
+	assert_contains "$(cat alpn.log)" "handshake alpn=acme-tls/1"
+	assert_file_mode "$TEST_TMP/alpn/alpn.example.key" 600
+}
+
 test_failed_validation_is_typed() {
 	pebble_start
 	# nothing answers on the http-01 port: the challenge must fail

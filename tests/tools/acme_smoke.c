@@ -25,7 +25,7 @@
 
 static struct {
 	const char *directory, *ca_bundle, *eab_kid, *eab_hmac, *out, *webroot;
-	const char *preferred, *revoke, *profile, *challtest, *contact;
+	const char *preferred, *revoke, *profile, *challtest, *contact, *alpn_dir;
 	const char *names[MAX_NAMES];
 	size_t nnames;
 	crypto_key_type key_type, account_key_type;
@@ -139,6 +139,35 @@ static int dns01_present(void *ctx, const acme_authz *a, const acme_challenge *c
 	return error;
 }
 
+/* tls-alpn-01: writes <dir>/<name>.crt/.key for tlsalpn_responder.py */
+static int alpn_present(void *ctx, const acme_authz *a, const acme_challenge *ch,
+			const char *ka)
+{
+	crypto_key *k = NULL;
+	util_buf ext = UTIL_BUF_INIT, pem = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	int error;
+
+	(void)ctx;
+	(void)ch;
+	if ((error = crypto_key_generate(&k, CRYPTO_KEY_EC_P256)) < 0 ||
+	    (error = acme_tlsalpn01_extension_value(&ext, ka)) < 0 ||
+	    (error = crypto_tlsalpn01_cert(&pem, k, a->identifier.value, ext.ptr, ext.size)) < 0)
+		goto done;
+	util_buf_printf(&path, "%s/%s.key", opt.alpn_dir, a->identifier.value);
+	if ((error = crypto_key_save(k, path.ptr)) < 0)
+		goto done;
+	util_buf_clear(&path);
+	util_buf_printf(&path, "%s/%s.crt", opt.alpn_dir, a->identifier.value);
+	error = util_fs_write_atomic(path.ptr, pem.ptr, pem.size, 0644);
+done:
+	crypto_key_free(k);
+	util_buf_free(&ext);
+	util_buf_free(&pem);
+	util_buf_free(&path);
+	return error;
+}
+
+static const acme_solver alpn_solver = { "tls-alpn-01", alpn_present, NULL, NULL };
 static const acme_solver http01_solver = { "http-01", http01_present, http01_cleanup, NULL };
 static const acme_solver dns01_solver = { "dns-01", dns01_present, NULL, NULL };
 
@@ -160,7 +189,8 @@ static int issue_one(int idx)
 		goto done;
 	}
 	if (acme_issue(&chains, &o, client, &oo, key,
-		       opt.challtest ? &dns01_solver : &http01_solver, 1, deadline) < 0) {
+		       opt.challtest ? &dns01_solver : opt.alpn_dir ? &alpn_solver : &http01_solver,
+		       1, deadline) < 0) {
 		fail("issuing");
 		goto done;
 	}
@@ -249,7 +279,7 @@ static int parse_args(int argc, char **argv)
 		{ "rollover", 0, 0, 'R' },  { "deactivate", 0, 0, 'D' },
 		{ "timeout", 1, 0, 't' },   { "profile", 1, 0, 'P' },
 		{ "find", 0, 0, 'F' },      { "dns01-challtest", 1, 0, 'T' },
-		{ "update-contact", 1, 0, 'U' },
+		{ "update-contact", 1, 0, 'U' }, { "tlsalpn-dir", 1, 0, 'A' },
 		{ 0, 0, 0, 0 }
 	};
 	int c;
@@ -271,6 +301,7 @@ static int parse_args(int argc, char **argv)
 		case 'F': opt.find = 1; break;
 		case 'T': opt.challtest = optarg; break;
 		case 'U': opt.contact = optarg; break;
+		case 'A': opt.alpn_dir = optarg; break;
 		case 'n':
 			if (opt.nnames == MAX_NAMES)
 				return -1;
@@ -317,7 +348,7 @@ int main(int argc, char **argv)
 				"[--out DIR] [--key-type T] [--account-key-type T] [--eab-kid K --eab-hmac H] "
 				"[--orders N] [--webroot DIR] [--preferred-chain CN] "
 				"[--revoke account|certkey] [--rollover] [--deactivate] [--find] "
-				"[--profile P] [--timeout S] [--dns01-challtest URL] [--update-contact URL]\n");
+				"[--profile P] [--timeout S] [--dns01-challtest URL] [--update-contact URL] [--tlsalpn-dir DIR]\n");
 		return 64;
 	}
 	memset(&acct, 0, sizeof(acct));

@@ -361,6 +361,44 @@ static void test_cert_parse_and_chain(void **state)
 	util_buf_free(&fp);
 }
 
+static void test_tlsalpn01_cert(void **state)
+{
+	crypto_key *k = NULL;
+	util_buf pem = UTIL_BUF_INIT;
+	unsigned char value[34] = { 0x04, 0x20, 1, 2, 3 };
+	BIO *bio;
+	X509 *x;
+	X509_EXTENSION *ext;
+	ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1);
+	const ASN1_OCTET_STRING *data;
+	crypto_cert_info info;
+	int idx;
+
+	(void)state;
+	assert_int_equal(crypto_key_generate(&k, CRYPTO_KEY_EC_P256), 0);
+	assert_int_equal(crypto_tlsalpn01_cert(&pem, k, "alpn.example", value, sizeof(value)), 0);
+	bio = BIO_new_mem_buf(pem.ptr, (int)pem.size);
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	assert_non_null(x);
+	idx = X509_get_ext_by_OBJ(x, oid, -1);
+	assert_true(idx >= 0);
+	ext = X509_get_ext(x, idx);
+	assert_int_equal(X509_EXTENSION_get_critical(ext), 1);
+	data = X509_EXTENSION_get_data(ext);
+	assert_int_equal(ASN1_STRING_length(data), 34);
+	assert_memory_equal(ASN1_STRING_get0_data(data), value, 34);
+	assert_int_equal(crypto_cert_parse(&info, pem.ptr, pem.size), 0);
+	assert_int_equal(info.ndns, 1);
+	assert_string_equal(info.dns_names[0], "alpn.example");
+	assert_true(crypto_cert_matches_key(&info, k));
+	crypto_cert_info_free(&info);
+	ASN1_OBJECT_free(oid);
+	X509_free(x);
+	BIO_free(bio);
+	crypto_key_free(k);
+	util_buf_free(&pem);
+}
+
 static void test_hmac(void **state)
 {
 	util_buf mac = UTIL_BUF_INIT, hex = UTIL_BUF_INIT;
@@ -391,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_encrypted_key_refused),
 		cmocka_unit_test(test_csr),
 		cmocka_unit_test(test_cert_parse_and_chain),
+		cmocka_unit_test(test_tlsalpn01_cert),
 		cmocka_unit_test(test_hmac),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
