@@ -1,6 +1,7 @@
 #include "util/error.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,37 @@
 
 static _Thread_local util_error last_error;
 static _Thread_local int last_set;
+
+/*
+ * A worker thread that ends with an error recorded would leak its message:
+ * a pthread key's destructor frees it at thread exit (the thread's own
+ * _Thread_local storage is still valid while key destructors run).
+ */
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+static void error_reset(util_error *e);
+
+static void exit_destructor(void *p)
+{
+	error_reset(p);
+}
+
+static void exit_key_init(void)
+{
+	if (pthread_key_create(&exit_key, exit_destructor) != 0)
+		abort();
+}
+
+/* Marks this thread's record as set, arranging its release at thread exit. */
+static void mark_set(void)
+{
+	if (!last_set) {
+		pthread_once(&exit_once, exit_key_init);
+		pthread_setspecific(exit_key, &last_error);
+	}
+	last_set = 1;
+}
 
 static char *dup_or_null(const char *s)
 {
@@ -52,7 +84,7 @@ static int set_va(int code, const char *file, unsigned line, unsigned column,
 	e.field = dup_or_null(field);
 	error_reset(&last_error);
 	last_error = e;
-	last_set = 1;
+	mark_set();
 	return code;
 }
 
@@ -102,7 +134,7 @@ int util_error_wrap(const char *fmt, ...)
 	if (!last_set) {
 		last_error.code = CERTOPS_ERROR;
 		last_error.message = strdup("unknown error");
-		last_set = 1;
+		mark_set();
 	}
 	va_start(ap, fmt);
 	util_buf_vprintf(&b, fmt, ap);

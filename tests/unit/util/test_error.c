@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -82,6 +83,27 @@ static void test_diags_sorted_stable(void **state)
 	util_error_clear();
 }
 
+static void *thread_sets_error(void *arg)
+{
+	(void)arg;
+	util_error_set(CERTOPS_EPEER, "the CA answered 500 in a worker thread");
+	/* ends without clearing: LeakSanitizer fails this test on a leak */
+	return NULL;
+}
+
+static void test_thread_exit_frees_error(void **state)
+{
+	pthread_t t[4];
+	size_t i;
+	(void)state;
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, thread_sets_error, NULL), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	/* each thread has its own record: this one saw none of theirs */
+	assert_null(util_error_last());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -90,6 +112,7 @@ int main(void)
 		cmocka_unit_test(test_errno_and_wrap),
 		cmocka_unit_test(test_messages_are_redacted),
 		cmocka_unit_test(test_diags_sorted_stable),
+		cmocka_unit_test(test_thread_exit_frees_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
