@@ -85,6 +85,15 @@ test_real_http01_validation() {
 	assert_eq "" "$(ls www/.well-known/acme-challenge)" "challenge files left"
 }
 
+# lib/challenge's built-in responder behind the acme flow, several orders
+# at once, every challenge really validated by Pebble.
+test_real_http01_with_builtin_responder() {
+	pebble_start
+	smoke 0 --name r1.example --name r2.example --orders 8 --listen "127.0.0.1:$PEBBLE_HTTP_PORT"
+	assert_contains "$OUT" "orders=8 failed=0"
+	assert_contains "$(sans cert-8.pem)" "DNS:r2.example"
+}
+
 test_wildcard_dns01_validation() {
 	pebble_start
 	smoke 0 --name '*.wild.example' --name wild.example --dns01-challtest "$CHALLTEST_MGMT"
