@@ -71,6 +71,20 @@ test_issue_ed25519_cert_key_es384_account() {
 	assert_contains "$(openssl x509 -in cert.pem -noout -text)" "ED25519"
 }
 
+test_issue_every_other_key_type() {
+	pebble_start --always-valid
+	local t want
+	for t in ecdsa-p384 rsa-2048 rsa-4096; do
+		smoke 0 --name "$t.example" --key-type "$t"
+		case $t in
+		ecdsa-p384) want="NIST CURVE: P-384" ;;
+		rsa-2048) want="Public-Key: (2048 bit)" ;;
+		rsa-4096) want="Public-Key: (4096 bit)" ;;
+		esac
+		assert_contains "$(openssl x509 -in cert.pem -noout -text)" "$want" "$t certificate"
+	done
+}
+
 test_real_http01_validation() {
 	pebble_start
 	mkdir -p www
