@@ -156,6 +156,8 @@ int acme_order_refresh(acme_order *o, acme_client *c)
 	acme__response resp = { 0 };
 	int error;
 
+	if (!o->url)
+		return util_error_set(CERTOPS_EINVALID, "an order to refresh needs its url");
 	if ((error = acme__post(c, &resp, o->url, NULL, NULL, 0)) == 0)
 		error = order_update(o, &resp);
 	acme__response_free(&resp);
@@ -195,6 +197,9 @@ static int order_poll(acme_order *o, acme_client *c, const char *waiting, time_t
 	int error;
 
 	for (attempt = 0;; attempt++) {
+		if (!o->status)
+			return util_error_set(CERTOPS_EINVALID, "order %s has no status: refresh it first",
+					      o->url ? o->url : "(no url)");
 		if (!strcmp(o->status, "invalid"))
 			return order_failed(o);
 		if (!status_in(o->status, waiting))
@@ -365,6 +370,11 @@ int acme_authz_wait(acme_authz *a, acme_client *c, time_t deadline)
 	int error = 0;
 
 	for (attempt = 0;; attempt++) {
+		if (!a->status) {
+			error = util_error_set(CERTOPS_EINVALID, "authorization %s has no status",
+					       a->url ? a->url : "(no url)");
+			break;
+		}
 		if (!strcmp(a->status, "valid"))
 			break;
 		if (strcmp(a->status, "pending")) {
