@@ -334,6 +334,8 @@ int acme__post(acme_client *c, acme__response *resp, const char *url,
 	int badnonce = 0, neterr = 0, error;
 	acme_problem *p = NULL;
 
+	if (!url)
+		return util_error_set(CERTOPS_EINVALID, "no url to post to (the ca did not give one)");
 	if (!key)
 		key = c->key;
 	if (!key)

@@ -310,6 +310,8 @@ int acme_authz_get(acme_authz *out, acme_client *c, const char *url)
 	int error;
 
 	memset(out, 0, sizeof(*out));
+	if (!url)
+		return util_error_set(CERTOPS_EINVALID, "no authorization url");
 	if (!(out->url = strdup(url)))
 		return util_error_set(CERTOPS_ENOMEM, "out of memory");
 	if ((error = acme__post(c, &resp, url, NULL, NULL, 0)) == 0)
