@@ -17,6 +17,19 @@
 /* Folder names from hashes: 128 bits are plenty and keep paths short. */
 #define HASH_NAME_LEN 32
 
+
+/* Writes one JSON record (0600) in its folder (0700) as one state change. */
+static int record_write(state *st, const char *dir, const char *path, json_t *doc)
+{
+	state__write w;
+	int error;
+
+	if ((error = state__write_begin(st, &w)) < 0)
+		return error;
+	if ((error = util_fs_mkdir_p(dir, 0700)) == 0)
+		error = state__json_write(path, doc, 0600);
+	return state__write_end(st, &w, error);
+}
 static int hash_name(char out[65], const char *s)
 {
 	int error = state__sha256_hex(out, s, strlen(s));
@@ -112,7 +125,6 @@ done:
 int state_account_put(state *st, const state_account *account)
 {
 	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
-	state__write w;
 	json_t *doc = NULL;
 	int error;
 
@@ -132,11 +144,7 @@ int state_account_put(state *st, const state_account *account)
 		error = oom();
 		goto out;
 	}
-	if ((error = state__write_begin(st, &w)) < 0)
-		goto out;
-	if ((error = util_fs_mkdir_p(dir.ptr, 0700)) == 0)
-		error = state__json_write(path.ptr, doc, 0600);
-	error = state__write_end(st, &w, error);
+	error = record_write(st, dir.ptr, path.ptr, doc);
 out:
 	json_decref(doc);
 	util_buf_free(&dir);
@@ -337,7 +345,6 @@ out:
 int state_deploy_put(state *st, const state_deploy *deploy)
 {
 	util_buf path = UTIL_BUF_INIT, dir = UTIL_BUF_INIT;
-	state__write w;
 	json_t *doc = NULL;
 	int error;
 
@@ -360,11 +367,7 @@ int state_deploy_put(state *st, const state_deploy *deploy)
 		error = oom();
 		goto out;
 	}
-	if ((error = state__write_begin(st, &w)) < 0)
-		goto out;
-	if ((error = util_fs_mkdir_p(dir.ptr, 0700)) == 0)
-		error = state__json_write(path.ptr, doc, 0600);
-	error = state__write_end(st, &w, error);
+	error = record_write(st, dir.ptr, path.ptr, doc);
 out:
 	json_decref(doc);
 	util_buf_free(&path);
@@ -435,7 +438,6 @@ done:
 int state_order_put(state *st, const state_order *order)
 {
 	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
-	state__write w;
 	json_t *doc = NULL;
 	int error;
 
@@ -450,11 +452,7 @@ int state_order_put(state *st, const state_order *order)
 		error = oom();
 		goto out;
 	}
-	if ((error = state__write_begin(st, &w)) < 0)
-		goto out;
-	if ((error = util_fs_mkdir_p(dir.ptr, 0700)) == 0)
-		error = state__json_write(path.ptr, doc, 0600);
-	error = state__write_end(st, &w, error);
+	error = record_write(st, dir.ptr, path.ptr, doc);
 out:
 	json_decref(doc);
 	util_buf_free(&dir);
