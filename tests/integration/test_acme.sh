@@ -207,6 +207,8 @@ test_key_rollover_find_deactivate() {
 	assert_eq "mailto:new@example.com" "$(fact contacts)" "updated contact"
 	assert_contains "$OUT" "rollover=ok"
 	assert_contains "$OUT" "deactivated=ok"
+	assert_eq "urn:ietf:params:acme:error:unauthorized" "$(fact after_deactivation)" \
+		"a request of the deactivated account"
 	assert_contains "$(sans)" "DNS:roll.example"
 }
 

@@ -471,6 +471,18 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		printf("deactivated=ok\n");
+		/* the CA must now refuse the account */
+		{
+			acme_account after;
+			const char *c1[] = { "mailto:after@example.com" };
+			int e = acme_account_update(&after, client, c1, 1);
+			printf("after_deactivation=%s\n", e == 0 ? "accepted"
+			       : acme_problem_last() ? acme_problem_last()->type : util_error_code_name(e));
+			if (e == 0) {
+				acme_account_free(&after);
+				goto done;
+			}
+		}
 	}
 	rc = 0;
 done:
