@@ -206,6 +206,7 @@ test_key_rollover_find_deactivate() {
 	assert_eq "not found" "$(fact find_unknown)" "finding an unknown key's account"
 	assert_eq "mailto:new@example.com" "$(fact contacts)" "updated contact"
 	assert_contains "$OUT" "rollover=ok"
+	assert_eq "not found" "$(fact old_key_lookup)" "account lookup by the old key"
 	assert_contains "$OUT" "deactivated=ok"
 	assert_eq "urn:ietf:params:acme:error:unauthorized" "$(fact after_deactivation)" \
 		"a request of the deactivated account"

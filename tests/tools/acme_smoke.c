@@ -441,6 +441,16 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		printf("rollover=ok\n");
+		/* the old key no longer names the account */
+		{
+			acme_account old;
+			int e = acme_account_find(&old, client, akey);
+			printf("old_key_lookup=%s\n", util_error_code_name(e));
+			if (e == 0) {
+				acme_account_free(&old);
+				goto done;
+			}
+		}
 	}
 	if (opt.orders == 1) {
 		if (issue_one(0) < 0)
