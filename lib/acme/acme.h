@@ -99,7 +99,7 @@ typedef struct {
 	const char *ca_bundle;     /* PEM file trusted for the CA's HTTPS, or NULL: system store */
 	long timeout_ms;           /* per HTTP request; 0: 30 s */
 	int max_retries;           /* network/5xx retries per request; <0: none, 0: default 4 */
-	int max_badnonce;          /* badNonce retries per POST; 0: default 10 */
+	int max_badnonce;          /* badNonce retries per POST; 0: default 25 */
 	unsigned backoff_base_ms;  /* 0: 250 ms */
 	unsigned backoff_cap_ms;   /* 0: 8 s */
 } acme_client_opts;

@@ -83,6 +83,8 @@ void acme__sleep_ms(unsigned ms);
 uint32_t acme__random32(void);
 /* strdup of a JSON string member, or NULL (absent, not a string, or no memory). */
 char *acme__json_str(json_t *obj, const char *key);
+/* The same, counting a failed copy of a present string in *oom. */
+char *acme__json_str_oom(json_t *obj, const char *key, int *oom);
 /* Parses an object's "error" member into a new problem, or NULL. */
 acme_problem *acme__json_problem(json_t *obj);
 /* Poll delay for attempt n: soon, then doubling, capped, or Retry-After. */

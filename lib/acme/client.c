@@ -131,7 +131,9 @@ int acme_client_new(acme_client **out, const acme_client_opts *opts)
 		pthread_mutex_init(&c->share_locks[i], NULL);
 	c->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
 	c->max_retries = opts->max_retries < 0 ? 0 : opts->max_retries ? opts->max_retries : 4;
-	c->max_badnonce = opts->max_badnonce > 0 ? opts->max_badnonce : 10;
+	/* a retry costs one round trip; 25 keeps a CA (or Pebble) rejecting half
+	 * of all nonces from failing a request (0.5^26), yet ends a loop */
+	c->max_badnonce = opts->max_badnonce > 0 ? opts->max_badnonce : 25;
 	c->backoff_base_ms = opts->backoff_base_ms ? opts->backoff_base_ms : 250;
 	c->backoff_cap_ms = opts->backoff_cap_ms ? opts->backoff_cap_ms : 8000;
 	c->directory_url = strdup(opts->directory_url);
@@ -332,6 +334,8 @@ int acme__post(acme_client *c, acme__response *resp, const char *url,
 	int badnonce = 0, neterr = 0, error;
 	acme_problem *p = NULL;
 
+	if (!url)
+		return util_error_set(CERTOPS_EINVALID, "no url to post to (the ca did not give one)");
 	if (!key)
 		key = c->key;
 	if (!key)

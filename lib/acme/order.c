@@ -63,37 +63,47 @@ static int order_update(acme_order *o, const acme__response *resp)
 	json_t *obj = NULL, *ids, *authz, *v;
 	char *url = o->url;
 	size_t i;
-	int error;
+	int error, oom = 0;
 
 	if ((error = acme__json(&obj, resp, "order")) < 0)
 		return error;
 	o->url = NULL;
 	acme_order_free(o);
 	o->url = url;
-	o->status = acme__json_str(obj, "status");
-	o->finalize = acme__json_str(obj, "finalize");
-	o->certificate = acme__json_str(obj, "certificate");
-	o->profile = acme__json_str(obj, "profile");
-	o->replaces = acme__json_str(obj, "replaces");
+	o->status = acme__json_str_oom(obj, "status", &oom);
+	o->finalize = acme__json_str_oom(obj, "finalize", &oom);
+	o->certificate = acme__json_str_oom(obj, "certificate", &oom);
+	o->profile = acme__json_str_oom(obj, "profile", &oom);
+	o->replaces = acme__json_str_oom(obj, "replaces", &oom);
 	o->expires = json_time(obj, "expires");
 	o->error = acme__json_problem(obj);
 	o->retry_after = response_retry_after(resp);
 	ids = json_object_get(obj, "identifiers");
 	if (json_is_array(ids) && json_array_size(ids) &&
-	    (o->identifiers = calloc(json_array_size(ids), sizeof(*o->identifiers))))
+	    !(o->identifiers = calloc(json_array_size(ids), sizeof(*o->identifiers))))
+		oom = 1;
+	if (o->identifiers)
 		json_array_foreach(ids, i, v) {
-			o->identifiers[o->nidentifiers].type = acme__json_str(v, "type");
-			o->identifiers[o->nidentifiers].value = acme__json_str(v, "value");
+			o->identifiers[o->nidentifiers].type = acme__json_str_oom(v, "type", &oom);
+			o->identifiers[o->nidentifiers].value = acme__json_str_oom(v, "value", &oom);
 			o->nidentifiers++;
 		}
 	authz = json_object_get(obj, "authorizations");
 	if (json_is_array(authz) && json_array_size(authz) &&
-	    (o->authorizations = calloc(json_array_size(authz), sizeof(char *))))
-		json_array_foreach(authz, i, v)
-			if (json_is_string(v) &&
-			    (o->authorizations[o->nauthorizations] = strdup(json_string_value(v))))
+	    !(o->authorizations = calloc(json_array_size(authz), sizeof(char *))))
+		oom = 1;
+	if (o->authorizations)
+		json_array_foreach(authz, i, v) {
+			if (!json_is_string(v))
+				continue;
+			if (!(o->authorizations[o->nauthorizations] = strdup(json_string_value(v))))
+				oom = 1;
+			else
 				o->nauthorizations++;
+		}
 	json_decref(obj);
+	if (oom)
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
 	if (!o->status || !o->finalize)
 		return util_error_set(CERTOPS_EPEER, "order %s lacks status or finalize",
 				      o->url ? o->url : "");
@@ -156,6 +166,8 @@ int acme_order_refresh(acme_order *o, acme_client *c)
 	acme__response resp = { 0 };
 	int error;
 
+	if (!o->url)
+		return util_error_set(CERTOPS_EINVALID, "an order to refresh needs its url");
 	if ((error = acme__post(c, &resp, o->url, NULL, NULL, 0)) == 0)
 		error = order_update(o, &resp);
 	acme__response_free(&resp);
@@ -195,6 +207,9 @@ static int order_poll(acme_order *o, acme_client *c, const char *waiting, time_t
 	int error;
 
 	for (attempt = 0;; attempt++) {
+		if (!o->status)
+			return util_error_set(CERTOPS_EINVALID, "order %s has no status: refresh it first",
+					      o->url ? o->url : "(no url)");
 		if (!strcmp(o->status, "invalid"))
 			return order_failed(o);
 		if (!status_in(o->status, waiting))
@@ -269,31 +284,35 @@ static int authz_update(acme_authz *a, const acme__response *resp)
 	json_t *obj = NULL, *chs, *v;
 	char *url = a->url;
 	size_t i;
-	int error;
+	int error, oom = 0;
 
 	if ((error = acme__json(&obj, resp, "authorization")) < 0)
 		return error;
 	a->url = NULL;
 	acme_authz_free(a);
 	a->url = url;
-	a->status = acme__json_str(obj, "status");
-	a->identifier.type = acme__json_str(json_object_get(obj, "identifier"), "type");
-	a->identifier.value = acme__json_str(json_object_get(obj, "identifier"), "value");
+	a->status = acme__json_str_oom(obj, "status", &oom);
+	a->identifier.type = acme__json_str_oom(json_object_get(obj, "identifier"), "type", &oom);
+	a->identifier.value = acme__json_str_oom(json_object_get(obj, "identifier"), "value", &oom);
 	a->wildcard = json_is_true(json_object_get(obj, "wildcard"));
 	a->expires = json_time(obj, "expires");
 	a->retry_after = response_retry_after(resp);
 	chs = json_object_get(obj, "challenges");
 	if (json_is_array(chs) && json_array_size(chs) &&
-	    (a->challenges = calloc(json_array_size(chs), sizeof(*a->challenges))))
+	    !(a->challenges = calloc(json_array_size(chs), sizeof(*a->challenges))))
+		oom = 1;
+	if (a->challenges)
 		json_array_foreach(chs, i, v) {
 			acme_challenge *ch = &a->challenges[a->nchallenges++];
-			ch->type = acme__json_str(v, "type");
-			ch->url = acme__json_str(v, "url");
-			ch->status = acme__json_str(v, "status");
-			ch->token = acme__json_str(v, "token");
+			ch->type = acme__json_str_oom(v, "type", &oom);
+			ch->url = acme__json_str_oom(v, "url", &oom);
+			ch->status = acme__json_str_oom(v, "status", &oom);
+			ch->token = acme__json_str_oom(v, "token", &oom);
 			ch->error = acme__json_problem(v);
 		}
 	json_decref(obj);
+	if (oom)
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
 	if (!a->status || !a->identifier.value)
 		return util_error_set(CERTOPS_EPEER, "authorization %s lacks status or identifier", url);
 	return 0;
@@ -305,6 +324,8 @@ int acme_authz_get(acme_authz *out, acme_client *c, const char *url)
 	int error;
 
 	memset(out, 0, sizeof(*out));
+	if (!url)
+		return util_error_set(CERTOPS_EINVALID, "no authorization url");
 	if (!(out->url = strdup(url)))
 		return util_error_set(CERTOPS_ENOMEM, "out of memory");
 	if ((error = acme__post(c, &resp, url, NULL, NULL, 0)) == 0)
@@ -365,6 +386,11 @@ int acme_authz_wait(acme_authz *a, acme_client *c, time_t deadline)
 	int error = 0;
 
 	for (attempt = 0;; attempt++) {
+		if (!a->status) {
+			error = util_error_set(CERTOPS_EINVALID, "authorization %s has no status",
+					       a->url ? a->url : "(no url)");
+			break;
+		}
 		if (!strcmp(a->status, "valid"))
 			break;
 		if (strcmp(a->status, "pending")) {

@@ -47,6 +47,16 @@ char *acme__json_str(json_t *obj, const char *key)
 	return s ? strdup(s) : NULL;
 }
 
+char *acme__json_str_oom(json_t *obj, const char *key, int *oom)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*oom = 1;
+	return d;
+}
+
 void acme_problem_free(acme_problem *p)
 {
 	size_t i;

@@ -71,6 +71,20 @@ test_issue_ed25519_cert_key_es384_account() {
 	assert_contains "$(openssl x509 -in cert.pem -noout -text)" "ED25519"
 }
 
+test_issue_every_other_key_type() {
+	pebble_start --always-valid
+	local t want
+	for t in ecdsa-p384 rsa-2048 rsa-4096; do
+		smoke 0 --name "$t.example" --key-type "$t"
+		case $t in
+		ecdsa-p384) want="NIST CURVE: P-384" ;;
+		rsa-2048) want="Public-Key: (2048 bit)" ;;
+		rsa-4096) want="Public-Key: (4096 bit)" ;;
+		esac
+		assert_contains "$(openssl x509 -in cert.pem -noout -text)" "$want" "$t certificate"
+	done
+}
+
 test_real_http01_validation() {
 	pebble_start
 	mkdir -p www
@@ -83,6 +97,15 @@ test_real_http01_validation() {
 	assert_contains "$(cat http.log)" "/.well-known/acme-challenge/"
 	# the solver's cleanup ran: no challenge file is left behind
 	assert_eq "" "$(ls www/.well-known/acme-challenge)" "challenge files left"
+}
+
+# lib/challenge's built-in responder behind the acme flow, several orders
+# at once, every challenge really validated by Pebble.
+test_real_http01_with_builtin_responder() {
+	pebble_start
+	smoke 0 --name r1.example --name r2.example --orders 8 --listen "127.0.0.1:$PEBBLE_HTTP_PORT"
+	assert_contains "$OUT" "orders=8 failed=0"
+	assert_contains "$(sans cert-8.pem)" "DNS:r2.example"
 }
 
 test_wildcard_dns01_validation() {
@@ -183,7 +206,10 @@ test_key_rollover_find_deactivate() {
 	assert_eq "not found" "$(fact find_unknown)" "finding an unknown key's account"
 	assert_eq "mailto:new@example.com" "$(fact contacts)" "updated contact"
 	assert_contains "$OUT" "rollover=ok"
+	assert_eq "not found" "$(fact old_key_lookup)" "account lookup by the old key"
 	assert_contains "$OUT" "deactivated=ok"
+	assert_eq "urn:ietf:params:acme:error:unauthorized" "$(fact after_deactivation)" \
+		"a request of the deactivated account"
 	assert_contains "$(sans)" "DNS:roll.example"
 }
 

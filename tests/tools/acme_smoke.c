@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 
 #include "acme/acme.h"
+#include "challenge/challenge.h"
 #include "crypto/crypto.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -25,7 +26,7 @@
 
 static struct {
 	const char *directory, *ca_bundle, *eab_kid, *eab_hmac, *out, *webroot;
-	const char *preferred, *revoke, *profile, *challtest, *contact, *alpn_dir;
+	const char *preferred, *revoke, *profile, *challtest, *contact, *alpn_dir, *listen;
 	const char *names[MAX_NAMES];
 	size_t nnames;
 	crypto_key_type key_type, account_key_type;
@@ -167,6 +168,21 @@ done:
 	return error;
 }
 
+/* lib/challenge solvers plugged into the acme flow (docs/challenges.md) */
+static int chsolver_present(void *ctx, const acme_authz *a, const acme_challenge *ch,
+			    const char *ka)
+{
+	return challenge_present(ctx, ch->token, ka, a->identifier.value);
+}
+
+static void chsolver_cleanup(void *ctx, const acme_authz *a, const acme_challenge *ch,
+			     const char *ka)
+{
+	if (challenge_cleanup(ctx, ch->token, ka, a->identifier.value) < 0)
+		fprintf(stderr, "acme_smoke: cleanup: %s\n", util_error_message());
+}
+
+static acme_solver listen_solver = { "http-01", chsolver_present, chsolver_cleanup, NULL };
 static const acme_solver alpn_solver = { "tls-alpn-01", alpn_present, NULL, NULL };
 static const acme_solver http01_solver = { "http-01", http01_present, http01_cleanup, NULL };
 static const acme_solver dns01_solver = { "dns-01", dns01_present, NULL, NULL };
@@ -189,7 +205,8 @@ static int issue_one(int idx)
 		goto done;
 	}
 	if (acme_issue(&chains, &o, client, &oo, key,
-		       opt.challtest ? &dns01_solver : opt.alpn_dir ? &alpn_solver : &http01_solver,
+		       opt.challtest ? &dns01_solver : opt.alpn_dir ? &alpn_solver
+		       : opt.listen ? &listen_solver : &http01_solver,
 		       1, deadline) < 0) {
 		fail("issuing");
 		goto done;
@@ -280,6 +297,7 @@ static int parse_args(int argc, char **argv)
 		{ "timeout", 1, 0, 't' },   { "profile", 1, 0, 'P' },
 		{ "find", 0, 0, 'F' },      { "dns01-challtest", 1, 0, 'T' },
 		{ "update-contact", 1, 0, 'U' }, { "tlsalpn-dir", 1, 0, 'A' },
+		{ "listen", 1, 0, 'L' },
 		{ 0, 0, 0, 0 }
 	};
 	int c;
@@ -302,6 +320,7 @@ static int parse_args(int argc, char **argv)
 		case 'T': opt.challtest = optarg; break;
 		case 'U': opt.contact = optarg; break;
 		case 'A': opt.alpn_dir = optarg; break;
+		case 'L': opt.listen = optarg; break;
 		case 'n':
 			if (opt.nnames == MAX_NAMES)
 				return -1;
@@ -348,14 +367,24 @@ int main(int argc, char **argv)
 				"[--out DIR] [--key-type T] [--account-key-type T] [--eab-kid K --eab-hmac H] "
 				"[--orders N] [--webroot DIR] [--preferred-chain CN] "
 				"[--revoke account|certkey] [--rollover] [--deactivate] [--find] "
-				"[--profile P] [--timeout S] [--dns01-challtest URL] [--update-contact URL] [--tlsalpn-dir DIR]\n");
+				"[--profile P] [--timeout S] [--dns01-challtest URL] [--update-contact URL] [--tlsalpn-dir DIR] [--listen ADDR:PORT]\n");
 		return 64;
 	}
 	memset(&acct, 0, sizeof(acct));
+	if (opt.listen) {
+		challenge_solver *ls = NULL;
+		if (challenge_http01_listen_new(&ls, opt.listen) < 0) {
+			fail("starting the http-01 responder");
+			return 1;
+		}
+		listen_solver.ctx = ls;
+	}
 	co.directory_url = opt.directory;
 	co.ca_bundle = opt.ca_bundle;
 	if (acme_client_new(&client, &co) < 0) {
 		fail("connecting");
+		challenge_solver_free(listen_solver.ctx);
+		acme_problem_clear();
 		return 1;
 	}
 	printf("eab_required=%d\n", acme_client_directory(client)->external_account_required);
@@ -412,6 +441,16 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		printf("rollover=ok\n");
+		/* the old key no longer names the account */
+		{
+			acme_account old;
+			int e = acme_account_find(&old, client, akey);
+			printf("old_key_lookup=%s\n", util_error_code_name(e));
+			if (e == 0) {
+				acme_account_free(&old);
+				goto done;
+			}
+		}
 	}
 	if (opt.orders == 1) {
 		if (issue_one(0) < 0)
@@ -442,6 +481,18 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		printf("deactivated=ok\n");
+		/* the CA must now refuse the account */
+		{
+			acme_account after;
+			const char *c1[] = { "mailto:after@example.com" };
+			int e = acme_account_update(&after, client, c1, 1);
+			printf("after_deactivation=%s\n", e == 0 ? "accepted"
+			       : acme_problem_last() ? acme_problem_last()->type : util_error_code_name(e));
+			if (e == 0) {
+				acme_account_free(&after);
+				goto done;
+			}
+		}
 	}
 	rc = 0;
 done:
@@ -451,6 +502,7 @@ done:
 	free(threads);
 	acme_account_free(&acct);
 	acme_client_free(client);
+	challenge_solver_free(listen_solver.ctx);
 	acme_problem_clear();
 	crypto_key_free(akey);
 	crypto_key_free(newkey);
