@@ -27,8 +27,11 @@ static char marker(const plan_action *a)
 	case PLAN_ACTION_REGISTER_ACCOUNT:
 		return '+';
 	case PLAN_ACTION_ISSUE:
-	case PLAN_ACTION_DEPLOY:
 		return a->reason == PLAN_REASON_MISSING ? '+' : '~';
+	case PLAN_ACTION_DEPLOY:
+		/* nothing deployed there before: a creation */
+		return a->reason == PLAN_REASON_MISSING || !a->current_fingerprint ?
+			'+' : '~';
 	case PLAN_ACTION_ORPHAN:
 		return a->prune ? '-' : '#';
 	default:
