@@ -5,10 +5,12 @@
  * the walk.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "observe/observe.h"
@@ -517,6 +519,96 @@ static int observe_issuer_run(observe_issuer *oi, const config_issuer *issuer, s
 	return 0;
 }
 
+/* ---- every certificate, on a few threads ---- */
+
+/*
+ * Observing is reading many small files; a few threads keep both cores
+ * and the page cache busy.  Each worker takes the next certificate; every
+ * certificate writes only its own observe_cert and the used[] bytes of
+ * its own records (each record belongs to one target id), so they share
+ * nothing else.  The state handle may be shared by threads (state.h).
+ */
+#define OBSERVE_THREADS_MAX 4
+#define OBSERVE_PER_THREAD_MIN 64
+
+typedef struct {
+	observe_result *obs;
+	const config_set *set;
+	state *st;
+	state_deploy **records;
+	size_t nrecords;
+	unsigned char *used;
+	unsigned flags;
+	size_t next;            /* atomic: the next certificate index */
+	int failed;             /* atomic: stop taking work */
+	pthread_mutex_t mu;     /* guards error and message */
+	int error;
+	char *message;
+} certs_job;
+
+static void *certs_worker(void *arg)
+{
+	certs_job *j = arg;
+	size_t i;
+	int error;
+
+	while (!__atomic_load_n(&j->failed, __ATOMIC_RELAXED) &&
+	       (i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->set->ncertificates) {
+		error = observe_cert_run(&j->obs->certs[i], j->set->certificates[i], j->st,
+					 j->records, j->nrecords, j->used, j->flags);
+		if (error < 0) {
+			/* the error record is per thread: carry it to the caller */
+			pthread_mutex_lock(&j->mu);
+			if (!j->error) {
+				j->error = error;
+				j->message = strdup(util_error_message());
+			}
+			pthread_mutex_unlock(&j->mu);
+			__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+static int observe_certs(observe_result *obs, const config_set *set, state *st,
+			 state_deploy **records, size_t nrecords, unsigned char *used,
+			 unsigned flags)
+{
+	certs_job j;
+	pthread_t tids[OBSERVE_THREADS_MAX];
+	size_t nthreads, started = 0, i;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(&j, 0, sizeof(j));
+	j.obs = obs;
+	j.set = set;
+	j.st = st;
+	j.records = records;
+	j.nrecords = nrecords;
+	j.used = used;
+	j.flags = flags;
+	pthread_mutex_init(&j.mu, NULL);
+	nthreads = ncpu > 1 ? (size_t)ncpu : 1;
+	if (nthreads > OBSERVE_THREADS_MAX)
+		nthreads = OBSERVE_THREADS_MAX;
+	if (nthreads > set->ncertificates / OBSERVE_PER_THREAD_MIN)
+		nthreads = set->ncertificates / OBSERVE_PER_THREAD_MIN;
+	/* this thread works too; extra threads only help big sets */
+	for (i = 1; i < nthreads; i++)
+		if (pthread_create(&tids[started], NULL, certs_worker, &j) == 0)
+			started++;
+	certs_worker(&j);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&j.mu);
+	if (j.error) {
+		util_error_set(j.error, "%s", j.message ? j.message : "observing failed");
+		free(j.message);
+		return j.error;
+	}
+	return 0;
+}
+
 /* ---- the whole ---- */
 
 int observe_run(observe_result **out, const config_set *set, state *st,
@@ -552,12 +644,9 @@ int observe_run(observe_result **out, const config_set *set, state *st,
 	if (set->ncertificates &&
 	    !(obs->certs = calloc(set->ncertificates, sizeof(*obs->certs))))
 		goto oom;
-	for (i = 0; i < set->ncertificates; i++) {
-		obs->ncerts = i + 1;
-		if ((error = observe_cert_run(&obs->certs[i], set->certificates[i], st,
-					      records, nrecords, used, flags)) < 0)
-			goto done;
-	}
+	obs->ncerts = set->ncertificates;
+	if ((error = observe_certs(obs, set, st, records, nrecords, used, flags)) < 0)
+		goto done;
 	if (st && (error = observe_orphans(obs, st, records, nrecords, used)) < 0)
 		goto done;
 	goto done;
