@@ -122,6 +122,13 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		cli_print_error("rendering the plan");
 		goto done;
 	}
+	if (o.at && !o.json) {
+		util_buf when = UTIL_BUF_INIT;
+
+		util_time_format(&when, now);
+		fprintf(ctx->out, "Planning as of %s (--at).\n\n", when.ptr);
+		util_buf_free(&when);
+	}
 	fputs(b.ptr, ctx->out);
 	if (o.out) {
 		if (plan_save(p, o.out) < 0) {

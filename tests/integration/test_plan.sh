@@ -125,6 +125,8 @@ test_identifier_change_reissues() {
 test_at_far_future_renews() {
 	_in_sync
 	# the fixture's certificates live 7 days: half-life renewal
+	assert_exit 0 "$CERTOPS" plan --policy policy.yaml --at 2026-01-02 repo
+	assert_contains "$OUT" "Planning as of 2026-01-02T00:00:00Z (--at)."
 	assert_exit 0 "$CERTOPS" plan --policy policy.yaml --at +2d repo
 	assert_contains "$OUT" "No changes."
 	assert_exit 2 "$CERTOPS" plan --policy policy.yaml --detailed-exitcode --at +5d repo
