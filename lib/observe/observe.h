@@ -57,7 +57,8 @@ typedef struct {
 	size_t nsans;
 	char *key_spec;         /* "ecdsa-p256", ... (config_key_type_name) */
 	char *issuer;           /* issuer name from the declaration */
-	char *issuer_cn;        /* CN of the issuing CA, from the certificate */
+	char *issuer_cn;        /* CN of the issuing CA, or NULL: only known when
+				   the chain was parsed (incomplete metadata) */
 	char *profile;          /* ACME profile, or NULL when not known */
 	time_t not_before, not_after;
 	time_t issued_at;
