@@ -22,7 +22,9 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-enum { OPT_LOCK_TIMEOUT = 2000, OPT_PARALLEL, OPT_AT, OPT_JSON, OPT_DIR, OPT_PRUNE };
+enum { OPT_LOCK_TIMEOUT = 2000, OPT_PARALLEL, OPT_AT, OPT_JSON, OPT_DIR, OPT_PRUNE, OPT_FORCE };
+
+#define MAX_FORCE 64
 
 typedef struct {
 	int lock_timeout;
@@ -31,6 +33,8 @@ typedef struct {
 	int json;
 	int prune;
 	const char *dir; /* --dir: declarations of a saved plan */
+	const char *force[MAX_FORCE]; /* --force NAME */
+	size_t nforce;
 } apply_opts;
 
 static void usage(FILE *f)
@@ -47,6 +51,7 @@ static void usage(FILE *f)
 	      "  --parallel N         actions run at once (default 4, at most 32)\n"
 	      "  --at TIME            plan as of TIME (RFC 3339, YYYY-MM-DD, +30d)\n"
 	      "  --prune              remove what is no longer declared\n"
+	      "  --force NAME         reissue certificate NAME (repeatable)\n"
 	      "  --dir DIR            the declarations of a SAVED-PLAN (default .)\n"
 	      "  --json               print the plan and the result as JSON\n\n"
 	      "Exit status: 0 converged, 1 an action failed or did not converge,\n"
@@ -91,6 +96,11 @@ static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 		break;
 	case OPT_DIR:
 		o->dir = arg;
+		break;
+	case OPT_FORCE:
+		if (o->nforce == MAX_FORCE)
+			return cli_usage_error(&cli_cmd_apply, "at most %d --force", MAX_FORCE);
+		o->force[o->nforce++] = arg;
 		break;
 	}
 	return 0;
@@ -211,9 +221,10 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "prune", no_argument, NULL, OPT_PRUNE },
 		{ "dir", required_argument, NULL, OPT_DIR },
+		{ "force", required_argument, NULL, OPT_FORCE },
 		{ NULL, 0, NULL, 0 }
 	};
-	apply_opts o = { 0, APPLY_PARALLEL_DEFAULT, 0, 0, 0, NULL };
+	apply_opts o = { 0, APPLY_PARALLEL_DEFAULT, 0, 0, 0, NULL, { NULL }, 0 };
 	util_diags diags = UTIL_DIAGS_INIT;
 	util_buf sdir = UTIL_BUF_INIT, out = UTIL_BUF_INIT;
 	config_set *set = NULL;
@@ -306,6 +317,8 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		memset(&po, 0, sizeof(po));
 		po.now = o.at ? o.at : time(NULL);
 		po.prune = o.prune;
+		po.force = o.force;
+		po.nforce = o.nforce;
 		if ((error = observe_run(&obs, set, st, NULL)) < 0 ||
 		    (error = plan_new(&p, set, obs, &po)) < 0) {
 			cli_print_error("planning");

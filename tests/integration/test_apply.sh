@@ -236,4 +236,52 @@ EOT
 	assert_eq "" "$(ls "$TEST_TMP/elsewhere")" "files written through the link"
 }
 
+test_saved_plan_applied_and_stale_refused() {
+	setup_quickstart --always-valid
+	plan_exit 2 -o "$TEST_TMP/first.plan" "$DECL"
+	apply 0 --dir "$DECL" "$TEST_TMP/first.plan"
+	assert_contains "$OUT" "issue:www: done"
+	assert_deployed "$WWW" "DNS:www.example.com,DNS:example.com"
+	plan_exit 0 "$DECL"
+
+	# the state moved after the plan was made: refused, nothing done
+	rm "$WWW/fullchain.pem"
+	plan_exit 2 -o "$TEST_TMP/drift.plan" "$DECL"
+	apply 0 "$DECL"
+	rm "$WWW/fullchain.pem"
+	apply 65 --dir "$DECL" "$TEST_TMP/drift.plan"
+	assert_match "$ERR" "state"
+	[ ! -e "$WWW/fullchain.pem" ] || fail "a stale plan was applied"
+
+	# the declarations changed after the plan was made: refused
+	plan_exit 2 -o "$TEST_TMP/decl.plan" "$DECL"
+	sed -i 's/mode: "0600"/mode: "0640"/' "$DECL/certops.yaml"
+	apply 65 --dir "$DECL" "$TEST_TMP/decl.plan"
+	assert_match "$ERR" "declaration"
+	[ ! -e "$WWW/fullchain.pem" ] || fail "a stale plan was applied"
+	apply 0 "$DECL"
+	assert_file_mode "$WWW/privkey.pem" 640
+}
+
+test_renewal_when_due_and_forced() {
+	setup_quickstart --always-valid
+	apply 0 "$DECL"
+	# far in the future the certificate needs renewing
+	plan_exit 2 --at +7300d "$DECL"
+	assert_contains "$OUT" "issue:www"
+	assert_match "$OUT" "Expir"
+	# --force reissues now, once
+	apply 0 --force www "$DECL"
+	assert_contains "$OUT" "Forced"
+	assert_eq 2 "$(versions www)" "certificate versions"
+	plan_exit 0 "$DECL"
+	# a renewBefore longer than any lifetime: renewed once, then reported
+	# as not converging instead of ordering again and again
+	sed -i 's/renewBefore: 30d/renewBefore: 36500d/' "$DECL/certops.yaml"
+	apply 1 "$DECL"
+	assert_contains "$OUT" "issue:www: done"
+	assert_contains "$OUT" "not converged: issue:www: still planned after it ran"
+	assert_eq 3 "$(versions www)" "certificate versions"
+}
+
 run_tests "$@"
