@@ -250,14 +250,14 @@ test_saved_plan_applied_and_stale_refused() {
 	apply 0 "$DECL"
 	rm "$WWW/fullchain.pem"
 	apply 65 --dir "$DECL" "$TEST_TMP/drift.plan"
-	assert_match "$ERR" "state"
+	assert_contains "$ERR" "the state store changed"
 	[ ! -e "$WWW/fullchain.pem" ] || fail "a stale plan was applied"
 
 	# the declarations changed after the plan was made: refused
 	plan_exit 2 -o "$TEST_TMP/decl.plan" "$DECL"
 	sed -i 's/mode: "0600"/mode: "0640"/' "$DECL/certops.yaml"
 	apply 65 --dir "$DECL" "$TEST_TMP/decl.plan"
-	assert_match "$ERR" "declaration"
+	assert_contains "$ERR" "the declarations changed"
 	[ ! -e "$WWW/fullchain.pem" ] || fail "a stale plan was applied"
 	apply 0 "$DECL"
 	assert_file_mode "$WWW/privkey.pem" 640
