@@ -284,4 +284,59 @@ test_renewal_when_due_and_forced() {
 	assert_eq 3 "$(versions www)" "certificate versions"
 }
 
+test_eab_account_and_json_output() {
+	setup_quickstart --eab --always-valid
+	export CERTOPS_TEST_EAB_HMAC="$PEBBLE_EAB_HMAC"
+	sed -i "s#  email: admin@example.com#  email: admin@example.com\n  eab: {keyId: $PEBBLE_EAB_KID, hmacKey: {env: CERTOPS_TEST_EAB_HMAC}}#" \
+		"$DECL/certops.yaml"
+	printf 'writeRoots: [%s]\nsecrets:\n  env: ["CERTOPS_*"]\n' "$TEST_TMP" >"$POLICY"
+	apply 0 --json "$DECL"
+	# one JSON document on stdout, no progress lines; the HMAC key never shown
+	printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["converged"] is True, d
+assert d["failed"] == 0 and d["done"] == 3, d
+ids = sorted(a["id"] for a in d["actions"])
+assert ids == ["account:pebble", "deploy:www:files[0]", "issue:www"], ids
+assert all(a["result"] == "done" for a in d["actions"]), d
+assert d["not_converged"] == [], d
+assert len(d["plan"]["actions"]) == 3, d["plan"]
+' || fail "apply --json output: $OUT"
+	assert_not_contains "$OUT$ERR" "$PEBBLE_EAB_HMAC"
+	assert_deployed "$WWW" "DNS:www.example.com,DNS:example.com"
+	# without the binding Pebble refuses the account: the apply fails,
+	# saying why, and nothing is deployed
+	rm -rf "$CERTOPS_STATE" "$WWW"
+	unset CERTOPS_TEST_EAB_HMAC
+	apply 1 "$DECL"
+	assert_contains "$OUT" "account:pebble: FAILED"
+	assert_contains "$OUT" "CERTOPS_TEST_EAB_HMAC"
+	assert_contains "$OUT" "skipped"
+	[ ! -e "$WWW/fullchain.pem" ] || fail "deployed without an account"
+}
+
+test_webroot_http01() {
+	setup_quickstart
+	mkdir -p "$TEST_TMP/webroot"
+	python3 -m http.server "$PEBBLE_HTTP_PORT" --bind 127.0.0.1 --directory "$TEST_TMP/webroot" \
+		>"$TEST_TMP/http.log" 2>&1 &
+	local pid=$!
+	on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$PEBBLE_HTTP_PORT/" || fail "web server did not start"
+	python3 - "$DECL/certops.yaml" "$TEST_TMP/webroot" <<'PY'
+import sys
+p, root = sys.argv[1], sys.argv[2]
+s = open(p).read()
+s = s.replace("    listen: {env: CERTOPS_HTTP01_LISTEN, default: \"127.0.0.1:5002\"}", "    webroot: " + root)
+open(p, "w").write(s)
+PY
+	assert_contains "$(cat "$DECL/certops.yaml")" "webroot: $TEST_TMP/webroot"
+	apply 0 "$DECL"
+	assert_deployed "$WWW" "DNS:www.example.com,DNS:example.com"
+	# Pebble fetched the tokens from the webroot; they are gone afterwards
+	assert_contains "$(cat "$TEST_TMP/http.log")" "/.well-known/acme-challenge/"
+	assert_eq "" "$(find "$TEST_TMP/webroot" -type f)" "challenge files left"
+}
+
 run_tests "$@"
