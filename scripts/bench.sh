@@ -21,4 +21,8 @@ for src in bench/*.c; do
 		"$BUILD/libcertops.a" $(pkg-config --libs $PKGS) -pthread
 	"$BUILD/bench/$name" || status=1
 done
+# certops apply against a local Pebble (scripts/bench-apply.sh)
+if [ -x "$BUILD/certops" ] && command -v pebble >/dev/null 2>&1; then
+	BUILD="$BUILD" scripts/bench-apply.sh || status=1
+fi
 exit $status
