@@ -22,7 +22,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-enum { OPT_LOCK_TIMEOUT = 2000, OPT_PARALLEL, OPT_AT, OPT_JSON, OPT_DIR, OPT_PRUNE, OPT_FORCE };
+enum { OPT_LOCK_TIMEOUT = 2000, OPT_PARALLEL, OPT_AT, OPT_JSON, OPT_DIR, OPT_PRUNE, OPT_FORCE, OPT_AUTO_APPROVE };
 
 #define MAX_FORCE 64
 
@@ -53,6 +53,7 @@ static void usage(FILE *f)
 	      "  --prune              remove what is no longer declared\n"
 	      "  --force NAME         reissue certificate NAME (repeatable)\n"
 	      "  --dir DIR            the declarations of a SAVED-PLAN (default .)\n"
+	      "  --auto-approve       accepted for scripts; apply never prompts\n"
 	      "  --json               print the plan and the result as JSON\n\n"
 	      "Exit status: 0 converged, 1 an action failed or did not converge,\n"
 	      "64 usage, 65 invalid declarations, policy or stale plan, 75 the state\n"
@@ -93,6 +94,10 @@ static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 		break;
 	case OPT_PRUNE:
 		o->prune = 1;
+		break;
+	case OPT_AUTO_APPROVE:
+		/* apply never prompts; accepted so CI scripts written for a
+		 * prompting apply keep working */
 		break;
 	case OPT_DIR:
 		o->dir = arg;
@@ -222,6 +227,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		{ "prune", no_argument, NULL, OPT_PRUNE },
 		{ "dir", required_argument, NULL, OPT_DIR },
 		{ "force", required_argument, NULL, OPT_FORCE },
+		{ "auto-approve", no_argument, NULL, OPT_AUTO_APPROVE },
 		{ NULL, 0, NULL, 0 }
 	};
 	apply_opts o = { 0, APPLY_PARALLEL_DEFAULT, 0, 0, 0, NULL, { NULL }, 0 };

@@ -195,7 +195,7 @@ deploy:
   - files: {dir: $TEST_TMP/n$i, cert: cert.pem, key: key.pem}
 EOT
 	done
-	apply 0 --parallel 8 "$DECL"
+	apply 0 --parallel 8 --auto-approve "$DECL"
 	assert_contains "$OUT" "Apply complete: 43 done, 0 failed"
 	for i in $(seq 1 20); do
 		assert_eq "DNS:n$i.example.com,DNS:www.n$i.example.com" \
