@@ -44,6 +44,8 @@ int apply__listener_get(challenge_solver **out, apply_ctx *ctx, const char *addr
 int apply__secret_read(char **out, apply_ctx *ctx, const config_secret *s);
 /* The ACME directory URL of issuer, after the policy allows it. */
 int apply__directory(const char **out, apply_ctx *ctx, const config_issuer *issuer);
+/* The crypto key type of a declared key type. */
+crypto_key_type apply__key_type(config_key_type t);
 /* Emits a progress event under the lock. */
 void apply__emit(apply_ctx *ctx, const apply_event *ev);
 

@@ -159,7 +159,7 @@ static int client_open(apply_ctx *ctx, apply__issuer *ai)
 	return 0;
 }
 
-static crypto_key_type key_type_of(config_key_type t)
+crypto_key_type apply__key_type(config_key_type t)
 {
 	switch (t) {
 	case CONFIG_KEY_ECDSA_P384: return CRYPTO_KEY_EC_P384;
@@ -205,7 +205,7 @@ static int account_ensure(apply_ctx *ctx, apply__issuer *ai, int *registered)
 		/* the key is stored before registering, so a run killed after
 		 * the CA created the account finds it again with this key */
 		if ((error = crypto_key_generate(&ai->account_key,
-						 key_type_of(is->acme.account_key))) < 0 ||
+						 apply__key_type(is->acme.account_key))) < 0 ||
 		    (error = crypto_key_to_pem(&pem, ai->account_key)) < 0)
 			goto done;
 		memset(&rec, 0, sizeof(rec));

@@ -67,18 +67,6 @@ static int solver_for(acme_solver *out, challenge_solver **owned, apply_ctx *ctx
 	return 0;
 }
 
-static crypto_key_type key_type_of(config_key_type t)
-{
-	switch (t) {
-	case CONFIG_KEY_ECDSA_P384: return CRYPTO_KEY_EC_P384;
-	case CONFIG_KEY_RSA_2048: return CRYPTO_KEY_RSA2048;
-	case CONFIG_KEY_RSA_3072: return CRYPTO_KEY_RSA3072;
-	case CONFIG_KEY_RSA_4096: return CRYPTO_KEY_RSA4096;
-	case CONFIG_KEY_ED25519: return CRYPTO_KEY_ED25519;
-	default: return CRYPTO_KEY_EC_P256;
-	}
-}
-
 /* The names of the order: DNS names then IP addresses (borrowed). */
 static int names_of(const char ***out, size_t *n, const config_certificate *cert)
 {
@@ -162,7 +150,7 @@ static int key_for(crypto_key **key, apply_ctx *ctx, const config_certificate *c
 	} else {
 		state_cert_free(cur);
 	}
-	return crypto_key_generate(key, key_type_of(cert->key_type));
+	return crypto_key_generate(key, apply__key_type(cert->key_type));
 }
 
 static int store_cert(apply_ctx *ctx, const config_certificate *cert, const char *chain_pem,

@@ -282,15 +282,14 @@ static int add_pending(apply_report *r, const plan_action *a, const apply_outcom
 		       int round_limit)
 {
 	util_buf why = UTIL_BUF_INIT;
-	char **ids = realloc(r->pending_ids, (r->npending + 1) * sizeof(char *));
+	char **ids, **whys;
 
-	if (ids)
-		r->pending_ids = ids;
-	ids = realloc(r->pending_why, (r->npending + 1) * sizeof(char *));
-	if (ids)
-		r->pending_why = ids;
-	if (!r->pending_ids || !r->pending_why || !ids)
+	if (!(ids = realloc(r->pending_ids, (r->npending + 1) * sizeof(char *))))
 		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	r->pending_ids = ids;
+	if (!(whys = realloc(r->pending_why, (r->npending + 1) * sizeof(char *))))
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	r->pending_why = whys;
 	if (h && h->ok == 0)
 		util_buf_printf(&why, "failed: %s", h->message ? h->message : "unknown error");
 	else if (h && h->ok < 0)
