@@ -302,6 +302,15 @@ static int issue_once(issue_job *j, int allow_resume, int *resumed_out, char **v
 	if (state_order_delete(j->ctx->opts.st, j->cert->name) < 0)
 		util_log_warn("apply", "certificate '%s': forgetting the order: %s", j->cert->name,
 			      util_error_message());
+	/* old versions go by the store's documented policy (docs/state.md):
+	 * only expired ones beyond the newest few; a failure is no reason to
+	 * fail the issuance that just succeeded */
+	{
+		state_prune_policy pp = STATE_PRUNE_POLICY_INIT;
+		if (state_cert_prune(j->ctx->opts.st, j->cert->name, &pp, time(NULL), NULL) < 0)
+			util_log_warn("apply", "certificate '%s': pruning old versions: %s",
+				      j->cert->name, util_error_message());
+	}
 done:
 	acme_order_free(&o);
 	acme_chains_free(&chains);
