@@ -5,10 +5,12 @@
  * the walk.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "observe/observe.h"
@@ -148,15 +150,14 @@ void observe_result_free(observe_result *obs)
 
 /* ---- one target ---- */
 
-int observe_target_run(observe_target *out, const config_certificate *cert,
-		       const config_target *target, const char *chain_pem,
-		       const char *key_pem, const state_deploy *record)
+/* observe_target_run with the current fingerprint known (NULL: none). */
+static int target_run(observe_target *out, const config_certificate *cert,
+		      const config_target *target, const char *chain_pem,
+		      const char *key_pem, const char *current_fp,
+		      const state_deploy *record)
 {
 	util_buf id = UTIL_BUF_INIT;
 	char hash[CONFIG_HASH_HEX_LEN + 1], fp[65];
-	const char *current_fp = NULL;
-	crypto_cert_info info;
-	util_buf hex = UTIL_BUF_INIT;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -180,18 +181,6 @@ int observe_target_run(observe_target *out, const config_certificate *cert,
 		DUP(out->deployed_config_hash, record->config_hash);
 		DUP(out->deploy_message, record->message);
 	}
-	if (chain_pem) {
-		memset(&info, 0, sizeof(info));
-		if (crypto_cert_parse(&info, chain_pem, strlen(chain_pem)) == 0) {
-			crypto_hex_encode(&hex, info.fingerprint, sizeof(info.fingerprint), 0);
-			crypto_cert_info_free(&info);
-			if (util_buf_failed(&hex))
-				goto oom;
-			if (observe_fingerprint_norm(fp, hex.ptr) == 0)
-				current_fp = fp;
-		}
-		util_error_clear();
-	}
 	switch (target->type) {
 	case CONFIG_TARGET_FILES:
 		if ((error = observe__files(out, chain_pem, key_pem, current_fp)) < 0)
@@ -208,11 +197,43 @@ oom:
 	error = util_error_set(CERTOPS_ENOMEM, "out of memory");
 done:
 	util_buf_free(&id);
+	return error;
+}
+
+int observe_target_run(observe_target *out, const config_certificate *cert,
+		       const config_target *target, const char *chain_pem,
+		       const char *key_pem, const state_deploy *record)
+{
+	crypto_cert_info info;
+	util_buf hex = UTIL_BUF_INIT;
+	char fp[65];
+	const char *current_fp = NULL;
+	int error;
+
+	if (chain_pem) {
+		memset(&info, 0, sizeof(info));
+		if (crypto_cert_parse(&info, chain_pem, strlen(chain_pem)) == 0) {
+			crypto_hex_encode(&hex, info.fingerprint, sizeof(info.fingerprint), 0);
+			crypto_cert_info_free(&info);
+			if (!util_buf_failed(&hex) && observe_fingerprint_norm(fp, hex.ptr) == 0)
+				current_fp = fp;
+		}
+		util_error_clear();
+	}
+	error = target_run(out, cert, target, chain_pem, key_pem, current_fp, record);
 	util_buf_free(&hex);
 	return error;
 }
 
 /* ---- one certificate ---- */
+
+static int meta_complete(const state_cert_meta *m)
+{
+	char fp[65];
+
+	return m->nsans && m->not_after > m->not_before && m->key_spec &&
+		m->fingerprint && observe_fingerprint_norm(fp, m->fingerprint) == 0;
+}
 
 static int fill_current(observe_cert_current *c, const state_cert *sc)
 {
@@ -228,7 +249,15 @@ static int fill_current(observe_cert_current *c, const state_cert *sc)
 	DUP(c->declaration_hash, sc->meta.declaration_hash);
 	DUP(c->order_url, sc->meta.order_url);
 	c->issued_at = sc->meta.issued_at;
-	if (sc->chain_pem && crypto_cert_parse(&info, sc->chain_pem, strlen(sc->chain_pem)) == 0)
+	/*
+	 * The store's metadata was taken from the certificate when it was
+	 * stored; parsing 10,000 chains on every no-op plan costs more than
+	 * everything else together, so the chain is parsed only when the
+	 * metadata is incomplete.  (The chain's bytes are still compared
+	 * with every deployed file.)
+	 */
+	if (sc->chain_pem && !meta_complete(&sc->meta) &&
+	    crypto_cert_parse(&info, sc->chain_pem, strlen(sc->chain_pem)) == 0)
 		parsed = 1;
 	util_error_clear();
 	if (parsed) {
@@ -350,9 +379,9 @@ static int observe_cert_run(observe_cert *oc, const config_certificate *cert,
 		if (observe_target_id(&id, cert, &cert->deploy[i]) < 0)
 			goto oom;
 		rec = find_record(records, nrecords, used, id.ptr);
-		error = observe_target_run(&oc->targets[i], cert, &cert->deploy[i],
-					   sc ? sc->chain_pem : NULL,
-					   sc ? sc->key_pem : NULL, rec);
+		error = target_run(&oc->targets[i], cert, &cert->deploy[i],
+				   sc ? sc->chain_pem : NULL, sc ? sc->key_pem : NULL,
+				   oc->present ? oc->cur.fingerprint : NULL, rec);
 		oc->ntargets = i + 1;
 		if (error < 0)
 			goto done;
@@ -368,11 +397,22 @@ done:
 
 /* ---- orphans ---- */
 
-static int observe_orphans(observe_result *obs, const config_set *set, state *st,
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int is_declared(const char **sorted, size_t n, const char *name)
+{
+	return n && bsearch(&name, sorted, n, sizeof(*sorted), cmp_str_ptr) != NULL;
+}
+
+static int observe_orphans(observe_result *obs, state *st,
 			   state_deploy **records, size_t nrecords,
 			   const unsigned char *used)
 {
 	char **names = NULL;
+	const char **declared = NULL;
 	size_t nnames = 0, i, n = 0;
 	state_cert *sc = NULL;
 	int error = 0;
@@ -385,14 +425,21 @@ static int observe_orphans(observe_result *obs, const config_set *set, state *st
 		util_error_clear();
 		goto done;
 	}
+	/* declared names, sorted, for a lookup that stays O(log n) per name */
+	if (obs->ncerts && !(declared = malloc(obs->ncerts * sizeof(*declared))))
+		goto oom;
+	for (i = 0; i < obs->ncerts; i++)
+		declared[i] = obs->certs[i].cert->name;
+	if (obs->ncerts)
+		qsort(declared, obs->ncerts, sizeof(*declared), cmp_str_ptr);
 	for (i = 0; i < nnames; i++)
-		n += config_find_certificate(set, names[i]) == NULL;
+		n += !is_declared(declared, obs->ncerts, names[i]);
 	if (n && !(obs->orphan_certs = calloc(n, sizeof(*obs->orphan_certs))))
 		goto oom;
 	for (i = 0; i < nnames; i++) {
 		observe_orphan_cert *o;
 
-		if (config_find_certificate(set, names[i]))
+		if (is_declared(declared, obs->ncerts, names[i]))
 			continue;
 		o = &obs->orphan_certs[obs->norphan_certs++];
 		o->name = names[i];
@@ -431,6 +478,7 @@ done:
 	for (i = 0; i < nnames; i++)
 		free(names[i]);
 	free(names);
+	free(declared);
 	return error;
 }
 
@@ -471,6 +519,96 @@ static int observe_issuer_run(observe_issuer *oi, const config_issuer *issuer, s
 	return 0;
 }
 
+/* ---- every certificate, on a few threads ---- */
+
+/*
+ * Observing is reading many small files; a few threads keep both cores
+ * and the page cache busy.  Each worker takes the next certificate; every
+ * certificate writes only its own observe_cert and the used[] bytes of
+ * its own records (each record belongs to one target id), so they share
+ * nothing else.  The state handle may be shared by threads (state.h).
+ */
+#define OBSERVE_THREADS_MAX 4
+#define OBSERVE_PER_THREAD_MIN 64
+
+typedef struct {
+	observe_result *obs;
+	const config_set *set;
+	state *st;
+	state_deploy **records;
+	size_t nrecords;
+	unsigned char *used;
+	unsigned flags;
+	size_t next;            /* atomic: the next certificate index */
+	int failed;             /* atomic: stop taking work */
+	pthread_mutex_t mu;     /* guards error and message */
+	int error;
+	char *message;
+} certs_job;
+
+static void *certs_worker(void *arg)
+{
+	certs_job *j = arg;
+	size_t i;
+	int error;
+
+	while (!__atomic_load_n(&j->failed, __ATOMIC_RELAXED) &&
+	       (i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->set->ncertificates) {
+		error = observe_cert_run(&j->obs->certs[i], j->set->certificates[i], j->st,
+					 j->records, j->nrecords, j->used, j->flags);
+		if (error < 0) {
+			/* the error record is per thread: carry it to the caller */
+			pthread_mutex_lock(&j->mu);
+			if (!j->error) {
+				j->error = error;
+				j->message = strdup(util_error_message());
+			}
+			pthread_mutex_unlock(&j->mu);
+			__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+static int observe_certs(observe_result *obs, const config_set *set, state *st,
+			 state_deploy **records, size_t nrecords, unsigned char *used,
+			 unsigned flags)
+{
+	certs_job j;
+	pthread_t tids[OBSERVE_THREADS_MAX];
+	size_t nthreads, started = 0, i;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(&j, 0, sizeof(j));
+	j.obs = obs;
+	j.set = set;
+	j.st = st;
+	j.records = records;
+	j.nrecords = nrecords;
+	j.used = used;
+	j.flags = flags;
+	pthread_mutex_init(&j.mu, NULL);
+	nthreads = ncpu > 1 ? (size_t)ncpu : 1;
+	if (nthreads > OBSERVE_THREADS_MAX)
+		nthreads = OBSERVE_THREADS_MAX;
+	if (nthreads > set->ncertificates / OBSERVE_PER_THREAD_MIN)
+		nthreads = set->ncertificates / OBSERVE_PER_THREAD_MIN;
+	/* this thread works too; extra threads only help big sets */
+	for (i = 1; i < nthreads; i++)
+		if (pthread_create(&tids[started], NULL, certs_worker, &j) == 0)
+			started++;
+	certs_worker(&j);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&j.mu);
+	if (j.error) {
+		util_error_set(j.error, "%s", j.message ? j.message : "observing failed");
+		free(j.message);
+		return j.error;
+	}
+	return 0;
+}
+
 /* ---- the whole ---- */
 
 int observe_run(observe_result **out, const config_set *set, state *st,
@@ -506,13 +644,10 @@ int observe_run(observe_result **out, const config_set *set, state *st,
 	if (set->ncertificates &&
 	    !(obs->certs = calloc(set->ncertificates, sizeof(*obs->certs))))
 		goto oom;
-	for (i = 0; i < set->ncertificates; i++) {
-		obs->ncerts = i + 1;
-		if ((error = observe_cert_run(&obs->certs[i], set->certificates[i], st,
-					      records, nrecords, used, flags)) < 0)
-			goto done;
-	}
-	if (st && (error = observe_orphans(obs, set, st, records, nrecords, used)) < 0)
+	obs->ncerts = set->ncertificates;
+	if ((error = observe_certs(obs, set, st, records, nrecords, used, flags)) < 0)
+		goto done;
+	if (st && (error = observe_orphans(obs, st, records, nrecords, used)) < 0)
 		goto done;
 	goto done;
 oom:

@@ -389,6 +389,43 @@ static void test_file_content_and_fingerprints(void **vs)
 	util_buf_free(&b);
 }
 
+/* Enough certificates for the threaded walk: every one observed, in order. */
+static void test_many_certificates(void **vs)
+{
+	util_buf y = UTIL_BUF_INIT, id = UTIL_BUF_INIT;
+	config_set *set = NULL;
+	util_diags d = UTIL_DIAGS_INIT;
+	observe_result *obs = NULL;
+	size_t i;
+
+	(void)vs;
+	util_buf_puts(&y, "kind: Issuer\nname: le\nacme: {directory: https://acme.example/dir}\n");
+	for (i = 0; i < 300; i++)
+		util_buf_printf(&y, "---\nkind: Certificate\nname: c%03zu\nissuer: le\n"
+				"domains: [c%03zu.example.com]\n"
+				"challenge: {http01: {webroot: /var/www}}\n"
+				"deploy: [{files: {dir: /nonexistent/certops/c%03zu}}]\n", i, i, i);
+	assert_int_equal(config_set_new(&set), 0);
+	assert_int_equal(config_set_add_buffer(set, &d, "many.yaml", y.ptr, y.size), 0);
+	assert_int_equal(config_set_validate(set, &d), 0);
+	assert_int_equal(d.count, 0);
+	assert_int_equal(observe_run(&obs, set, NULL, NULL), 0);
+	assert_int_equal(obs->ncerts, 300);
+	for (i = 0; i < 300; i++) {
+		assert_ptr_equal(obs->certs[i].cert, set->certificates[i]);
+		assert_int_equal(obs->certs[i].ntargets, 1);
+		util_buf_clear(&id);
+		util_buf_printf(&id, "%s:files[0]", set->certificates[i]->name);
+		assert_string_equal(obs->certs[i].targets[0].id, id.ptr);
+		assert_int_equal(obs->certs[i].targets[0].present, OBSERVE_PRESENT_NO);
+	}
+	observe_result_free(obs);
+	config_set_free(set);
+	util_diags_free(&d);
+	util_buf_free(&y);
+	util_buf_free(&id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +438,7 @@ int main(void)
 		T(test_no_store),
 		T(test_file_content_and_fingerprints),
 #undef T
+		cmocka_unit_test(test_many_certificates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
