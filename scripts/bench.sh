@@ -25,4 +25,8 @@ done
 if [ -x "$BUILD/tools/plan_fixture" ] || make -s "$BUILD/tools/plan_fixture" >/dev/null; then
 	BUILD=$BUILD scripts/bench-plan.sh || status=1
 fi
+# certops apply against a local Pebble (scripts/bench-apply.sh)
+if [ -x "$BUILD/certops" ] && command -v pebble >/dev/null 2>&1; then
+	BUILD="$BUILD" scripts/bench-apply.sh || status=1
+fi
 exit $status
