@@ -67,7 +67,17 @@ run_integration() {
 		[ -f "$t" ] || continue
 		[ -z "$filter" ] || case "$(basename "$t")" in *"$filter"*) ;; *) continue ;; esac
 		echo "--- $(basename "$t")"
-		bash "$t" || true # failures are counted from $RESULTS
+		local before after rc=0
+		before=$(wc -l <"$RESULTS")
+		bash "$t" || rc=$?
+		after=$(wc -l <"$RESULTS")
+		# Failures are counted from $RESULTS; a file that failed or ran
+		# nothing without saying so (no testlib, a syntax error) fails too.
+		if [ "$after" = "$before" ] || { [ "$rc" != 0 ] &&
+			! tail -n $((after - before)) "$RESULTS" | grep -q '^fail '; }; then
+			echo "FAIL  $(basename "$t") (exit $rc, $((after - before)) results)"
+			echo "fail $(basename "$t"):file" >>"$RESULTS"
+		fi
 	done
 }
 
