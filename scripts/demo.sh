@@ -44,7 +44,10 @@ pebble_start
 echo "directory: $PEBBLE_DIRECTORY"
 echo "CA bundle: $PEBBLE_CA_BUNDLE"
 
-export CERTOPS_STATE="$DEMO_TMP/state"
+# The state and the deployed files stay under /tmp/certops-demo afterwards,
+# for a look with `build/certops status --state /tmp/certops-demo/state`.
+rm -rf /tmp/certops-demo/state /tmp/certops-demo/quickstart
+export CERTOPS_STATE=/tmp/certops-demo/state
 # examples/quickstart takes its CA and challenge listener from these.
 export CERTOPS_ACME_DIRECTORY="$PEBBLE_DIRECTORY"
 export CERTOPS_ACME_CA_BUNDLE="$PEBBLE_CA_BUNDLE"
@@ -53,8 +56,7 @@ step validate examples/quickstart
 
 # The main job: plan, apply, and a second plan that finds nothing to do.
 # The quickstart deploys under /tmp/certops-demo/quickstart/www, which the
-# built-in default policy allows; start from an empty folder.
-rm -rf /tmp/certops-demo/quickstart
+# built-in default policy allows.
 step plan examples/quickstart
 step apply examples/quickstart
 say "the deployed files"
@@ -64,3 +66,5 @@ openssl x509 -in /tmp/certops-demo/quickstart/www/fullchain.pem -noout -subject 
 step plan --detailed-exitcode examples/quickstart
 echo "(exit 0: nothing to do; the files match the declaration)"
 step status examples/quickstart
+say "done"
+echo "State: $CERTOPS_STATE (try: $CERTOPS status --state $CERTOPS_STATE examples/quickstart)"
