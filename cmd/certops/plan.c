@@ -1,22 +1,145 @@
-/* certops plan: show what apply would change.  The command is wired up; the engine lands later. */
+/* certops plan: show what apply would change; changes nothing. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "cli.h"
+#include "plan/plan.h"
+#include "util/duration.h"
+#include "util/error.h"
+#include "world.h"
+
+/* Above the global options' values (cli.c uses 1000 and up). */
+enum { OPT_JSON = 2000, OPT_DETAILED, OPT_AT, OPT_OUT, OPT_PRUNE, OPT_FORCE };
+
+#define MAX_FORCE 64
+
+typedef struct {
+	int json, detailed, prune;
+	const char *at, *out;
+	const char *force[MAX_FORCE];
+	size_t nforce;
+} plan_cmd_opts;
 
 static void usage(FILE *f)
 {
-	fputs("Usage: certops plan [DIR]\n\n"
-	      "Compares the declarations with the state store and what is deployed,\nand prints the actions apply would take. Changes nothing.\n\n", f);
+	fputs("Usage: certops plan [options] [DIR]\n\n"
+	      "Compares the declarations in DIR (default .) with the state store and\n"
+	      "what is deployed, and prints the actions apply would take, each with its\n"
+	      "reason.  Changes nothing; a missing state store means nothing issued yet.\n\n"
+	      "  --json                print the plan as JSON (schemas/plan.schema.json)\n"
+	      "  --detailed-exitcode   exit 2 when there are changes, 0 when none\n"
+	      "  --at TIME             plan as of TIME (2026-12-15, 2026-12-15T00:00:00Z, +30d)\n"
+	      "  -o, --out FILE        save the plan for `certops apply FILE`\n"
+	      "  --prune               remove what is no longer declared\n"
+	      "  --force NAME          reissue certificate NAME (repeatable)\n\n"
+	      "Exit status: 0 success (no changes with --detailed-exitcode), 2 changes\n"
+	      "(with --detailed-exitcode), 1 error, 64 usage, 65 invalid declarations.\n\n", f);
 	cli_global_help(f);
+}
+
+static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
+{
+	plan_cmd_opts *o = data;
+
+	(void)ctx;
+	switch (opt) {
+	case OPT_JSON: o->json = 1; break;
+	case OPT_DETAILED: o->detailed = 1; break;
+	case OPT_AT: o->at = arg; break;
+	case 'o':
+	case OPT_OUT: o->out = arg; break;
+	case OPT_PRUNE: o->prune = 1; break;
+	case OPT_FORCE:
+		if (o->nforce == MAX_FORCE)
+			return cli_usage_error(&cli_cmd_plan, "too many --force options");
+		o->force[o->nforce++] = arg;
+		break;
+	default:
+		return cli_usage_error(&cli_cmd_plan, "unknown option");
+	}
+	return 0;
 }
 
 static int run(cli_ctx *ctx, int argc, char **argv)
 {
-	int first, rc;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
+		{ "at", required_argument, NULL, OPT_AT },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "prune", no_argument, NULL, OPT_PRUNE },
+		{ "force", required_argument, NULL, OPT_FORCE },
+		{ NULL, 0, NULL, 0 }
+	};
+	plan_cmd_opts o;
+	plan_options po;
+	cmd_world w;
+	plan *p = NULL;
+	util_buf b = UTIL_BUF_INIT;
+	const char *dir = ".";
+	time_t now = time(NULL);
+	int first, rc, exit_code = CLI_EXIT_ERROR;
+	size_t i;
 
-	rc = cli_parse(ctx, &cli_cmd_plan, argc, argv, NULL, "", NULL, NULL, &first);
+	memset(&o, 0, sizeof(o));
+	memset(&w, 0, sizeof(w));
+	rc = cli_parse(ctx, &cli_cmd_plan, argc, argv, opts, "o:", on_opt, &o, &first);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
-	return cli_not_yet(&cli_cmd_plan);
+	if (argc - first > 1)
+		return cli_usage_error(&cli_cmd_plan, "expected at most one directory");
+	if (first < argc)
+		dir = argv[first];
+	if (o.at && util_time_parse(&now, o.at, now) < 0)
+		return cli_usage_error(&cli_cmd_plan, "invalid --at '%s': %s", o.at,
+				       util_error_message());
+
+	if ((rc = cmd_world_load(&w, ctx, dir, 0)) != 0) {
+		exit_code = rc;
+		goto done;
+	}
+	memset(&po, 0, sizeof(po));
+	po.now = now;
+	po.prune = o.prune;
+	po.force = o.force;
+	po.nforce = o.nforce;
+	for (i = 0; i < o.nforce; i++)
+		if (!config_find_certificate(w.set, o.force[i])) {
+			exit_code = cli_usage_error(&cli_cmd_plan,
+				"--force '%s': no such certificate is declared", o.force[i]);
+			goto done;
+		}
+	if (plan_new(&p, w.set, w.obs, &po) < 0) {
+		cli_print_error("planning");
+		goto done;
+	}
+	if (o.json)
+		rc = plan_render_json(&b, p);
+	else
+		rc = plan_render_human(&b, p, cmd_out_color(ctx) ? PLAN_RENDER_COLOR : 0);
+	if (rc < 0) {
+		cli_print_error("rendering the plan");
+		goto done;
+	}
+	fputs(b.ptr, ctx->out);
+	if (o.out) {
+		if (plan_save(p, o.out) < 0) {
+			cli_print_error("saving the plan");
+			goto done;
+		}
+		if (!o.json)
+			fprintf(ctx->out, "\nSaved the plan to %s; apply it with: certops apply %s\n",
+				o.out, o.out);
+	}
+	exit_code = o.detailed && plan_has_changes(p) ? CLI_EXIT_CHANGES : CLI_EXIT_OK;
+done:
+	util_buf_free(&b);
+	plan_free(p);
+	cmd_world_free(&w);
+	return exit_code;
 }
 
 const cli_command cli_cmd_plan = { "plan", "show what apply would change",
-	"certops plan [DIR]", run, usage };
+	"certops plan [--json] [--detailed-exitcode] [--at TIME] [-o FILE] [--prune] [DIR]",
+	run, usage };

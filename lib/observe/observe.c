@@ -1,0 +1,528 @@
+/*
+ * observe: the state store side (accounts, current certificates,
+ * deployment records, orphans) and the walk over every declaration.
+ * Every item gets its own error field; only running out of memory stops
+ * the walk.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "observe/observe.h"
+#include "observe/observe_internal.h"
+#include "util/error.h"
+
+int observe__set_errorf(char **field, const char *fmt, ...)
+{
+	util_buf b = UTIL_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	util_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (util_buf_failed(&b))
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	free(*field);
+	*field = util_buf_detach(&b);
+	return *field ? 0 : util_error_set(CERTOPS_ENOMEM, "out of memory");
+}
+
+int observe_fingerprint_norm(char out[65], const char *fp)
+{
+	size_t n = 0;
+
+	if (!fp)
+		return CERTOPS_EINVALID;
+	if (!strncasecmp(fp, "sha256:", 7))
+		fp += 7;
+	for (; *fp; fp++) {
+		if (*fp == ':')
+			continue;
+		if (!isxdigit((unsigned char)*fp) || n == 64)
+			return CERTOPS_EINVALID;
+		out[n++] = (char)tolower((unsigned char)*fp);
+	}
+	out[n] = '\0';
+	return n == 64 ? 0 : CERTOPS_EINVALID;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+#define DUP(dst, src) \
+	do { const char *s_ = (src); \
+	     if (s_ && !((dst) = strdup(s_))) goto oom; } while (0)
+
+/* ---- clearing ---- */
+
+static void current_clear(observe_cert_current *c)
+{
+	size_t i;
+
+	free(c->version);
+	for (i = 0; i < c->nsans; i++)
+		free(c->sans[i]);
+	free(c->sans);
+	free(c->key_spec);
+	free(c->issuer);
+	free(c->issuer_cn);
+	free(c->profile);
+	free(c->serial);
+	free(c->fingerprint);
+	free(c->declaration_hash);
+	free(c->order_url);
+	memset(c, 0, sizeof(*c));
+}
+
+void observe_target_clear(observe_target *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	free(t->id);
+	free(t->config_hash);
+	free(t->deployed_fingerprint);
+	free(t->deployed_config_hash);
+	free(t->deploy_message);
+	free(t->fingerprint);
+	free(t->drift);
+	free(t->detail);
+	for (i = 0; i < t->nfiles; i++) {
+		free(t->files[i].path);
+		free(t->files[i].fingerprint);
+		free(t->files[i].error);
+	}
+	free(t->files);
+	free(t->owner_error);
+	free(t->error);
+	memset(t, 0, sizeof(*t));
+}
+
+void observe_result_free(observe_result *obs)
+{
+	size_t i, j;
+
+	if (!obs)
+		return;
+	for (i = 0; i < obs->ncerts; i++) {
+		observe_cert *c = &obs->certs[i];
+
+		current_clear(&c->cur);
+		free(c->renewal.explanation_url);
+		free(c->error);
+		for (j = 0; j < c->ntargets; j++)
+			observe_target_clear(&c->targets[j]);
+		free(c->targets);
+		for (j = 0; j < c->nverifies; j++) {
+			free(c->verifies[j].served_fingerprint);
+			free(c->verifies[j].error);
+		}
+		free(c->verifies);
+	}
+	free(obs->certs);
+	for (i = 0; i < obs->nissuers; i++) {
+		free(obs->issuers[i].directory_url);
+		free(obs->issuers[i].error);
+	}
+	free(obs->issuers);
+	for (i = 0; i < obs->norphan_certs; i++) {
+		free(obs->orphan_certs[i].name);
+		free(obs->orphan_certs[i].fingerprint);
+	}
+	free(obs->orphan_certs);
+	for (i = 0; i < obs->norphan_targets; i++) {
+		free(obs->orphan_targets[i].id);
+		free(obs->orphan_targets[i].certificate);
+		free(obs->orphan_targets[i].fingerprint);
+	}
+	free(obs->orphan_targets);
+	free(obs->error);
+	free(obs);
+}
+
+/* ---- one target ---- */
+
+int observe_target_run(observe_target *out, const config_certificate *cert,
+		       const config_target *target, const char *chain_pem,
+		       const char *key_pem, const state_deploy *record)
+{
+	util_buf id = UTIL_BUF_INIT;
+	char hash[CONFIG_HASH_HEX_LEN + 1], fp[65];
+	const char *current_fp = NULL;
+	crypto_cert_info info;
+	util_buf hex = UTIL_BUF_INIT;
+	int error = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->cert = cert;
+	out->target = target;
+	out->kind = target->type;
+	out->want_uid = out->want_gid = -1;
+	if ((error = observe_target_id(&id, cert, target)) < 0 ||
+	    !(out->id = util_buf_detach(&id)))
+		goto oom;
+	if ((error = config_target_hash(hash, target)) < 0 || !(out->config_hash = strdup(hash)))
+		goto oom;
+	if (record) {
+		out->has_record = 1;
+		out->deployed_at = record->time;
+		out->deployed_ok = record->result == STATE_DEPLOY_OK;
+		if (record->fingerprint && observe_fingerprint_norm(fp, record->fingerprint) == 0)
+			DUP(out->deployed_fingerprint, fp);
+		else
+			DUP(out->deployed_fingerprint, record->fingerprint);
+		DUP(out->deployed_config_hash, record->config_hash);
+		DUP(out->deploy_message, record->message);
+	}
+	if (chain_pem) {
+		memset(&info, 0, sizeof(info));
+		if (crypto_cert_parse(&info, chain_pem, strlen(chain_pem)) == 0) {
+			crypto_hex_encode(&hex, info.fingerprint, sizeof(info.fingerprint), 0);
+			crypto_cert_info_free(&info);
+			if (util_buf_failed(&hex))
+				goto oom;
+			if (observe_fingerprint_norm(fp, hex.ptr) == 0)
+				current_fp = fp;
+		}
+		util_error_clear();
+	}
+	switch (target->type) {
+	case CONFIG_TARGET_FILES:
+		if ((error = observe__files(out, chain_pem, key_pem, current_fp)) < 0)
+			goto done;
+		break;
+	default:
+		/* exec has nothing to look at; pkcs12 and vault observers
+		 * are issue 7's (the planner then trusts the record). */
+		out->present = OBSERVE_PRESENT_UNKNOWN;
+		break;
+	}
+	goto done;
+oom:
+	error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+done:
+	util_buf_free(&id);
+	util_buf_free(&hex);
+	return error;
+}
+
+/* ---- one certificate ---- */
+
+static int fill_current(observe_cert_current *c, const state_cert *sc)
+{
+	crypto_cert_info info;
+	util_buf hex = UTIL_BUF_INIT;
+	char fp[65];
+	size_t i, n;
+	int parsed = 0;
+
+	memset(&info, 0, sizeof(info));
+	DUP(c->version, sc->meta.version);
+	DUP(c->issuer, sc->meta.issuer);
+	DUP(c->declaration_hash, sc->meta.declaration_hash);
+	DUP(c->order_url, sc->meta.order_url);
+	c->issued_at = sc->meta.issued_at;
+	if (sc->chain_pem && crypto_cert_parse(&info, sc->chain_pem, strlen(sc->chain_pem)) == 0)
+		parsed = 1;
+	util_error_clear();
+	if (parsed) {
+		/* the certificate itself is the authority; meta is a cache */
+		n = info.ndns + info.nip;
+		if (n && !(c->sans = calloc(n, sizeof(*c->sans))))
+			goto oom;
+		for (i = 0; i < info.ndns; i++)
+			DUP(c->sans[c->nsans++], info.dns_names[i]);
+		for (i = 0; i < info.nip; i++)
+			DUP(c->sans[c->nsans++], info.ip_addrs[i]);
+		c->not_before = info.not_before;
+		c->not_after = info.not_after;
+		DUP(c->serial, info.serial_hex);
+		DUP(c->issuer_cn, info.issuer_cn);
+		if (info.key_type != CRYPTO_KEY_UNKNOWN)
+			DUP(c->key_spec, crypto_key_type_name(info.key_type));
+		crypto_hex_encode(&hex, info.fingerprint, sizeof(info.fingerprint), 0);
+		if (util_buf_failed(&hex))
+			goto oom;
+		DUP(c->fingerprint, hex.ptr);
+	} else {
+		if (sc->meta.nsans && !(c->sans = calloc(sc->meta.nsans, sizeof(*c->sans))))
+			goto oom;
+		for (i = 0; i < sc->meta.nsans; i++)
+			DUP(c->sans[c->nsans++], sc->meta.sans[i]);
+		c->not_before = sc->meta.not_before;
+		c->not_after = sc->meta.not_after;
+		DUP(c->serial, sc->meta.serial);
+		if (sc->meta.fingerprint && observe_fingerprint_norm(fp, sc->meta.fingerprint) == 0)
+			DUP(c->fingerprint, fp);
+	}
+	if (!c->key_spec)
+		DUP(c->key_spec, sc->meta.key_spec);
+	crypto_cert_info_free(&info);
+	util_buf_free(&hex);
+	return 0;
+oom:
+	if (parsed)
+		crypto_cert_info_free(&info);
+	util_buf_free(&hex);
+	return util_error_set(CERTOPS_ENOMEM, "out of memory");
+}
+
+static int cmp_deploy_id(const void *key, const void *elem)
+{
+	return strcmp((const char *)key, (*(state_deploy *const *)elem)->target);
+}
+
+/* The record of id in the sorted list, or NULL; marks it used. */
+static const state_deploy *find_record(state_deploy **list, size_t n,
+				       unsigned char *used, const char *id)
+{
+	state_deploy **hit;
+
+	if (!n)
+		return NULL;
+	hit = bsearch(id, list, n, sizeof(*list), cmp_deploy_id);
+	if (!hit)
+		return NULL;
+	used[hit - list] = 1;
+	return *hit;
+}
+
+static int needs_key(const config_certificate *cert)
+{
+	size_t i;
+
+	for (i = 0; i < cert->ndeploy; i++)
+		if (cert->deploy[i].type == CONFIG_TARGET_FILES &&
+		    (cert->deploy[i].files.key || cert->deploy[i].files.combined))
+			return 1;
+	return 0;
+}
+
+static int observe_cert_run(observe_cert *oc, const config_certificate *cert,
+			    state *st, state_deploy **records, size_t nrecords,
+			    unsigned char *used, unsigned flags)
+{
+	state_cert *sc = NULL;
+	util_buf id = UTIL_BUF_INIT;
+	unsigned load = STATE_CERT_CHAIN;
+	size_t i;
+	int error = 0, rc;
+
+	oc->cert = cert;
+	if (!(flags & OBSERVE_NO_TARGETS) && needs_key(cert))
+		load |= STATE_CERT_KEY;
+	if (st) {
+		rc = state_cert_current(&sc, st, cert->name, load);
+		if (rc == 0) {
+			oc->present = 1;
+			if ((error = fill_current(&oc->cur, sc)) < 0)
+				goto done;
+		} else if (rc == CERTOPS_ENOMEM) {
+			error = rc;
+			goto done;
+		} else if (rc != CERTOPS_ENOTFOUND) {
+			if ((error = observe__set_errorf(&oc->error, "%s", util_error_message())) < 0)
+				goto done;
+		}
+		util_error_clear();
+	}
+	if (cert->nverify) {
+		if (!(oc->verifies = calloc(cert->nverify, sizeof(*oc->verifies))))
+			goto oom;
+		oc->nverifies = cert->nverify;
+		for (i = 0; i < cert->nverify; i++)
+			oc->verifies[i].verify = &cert->verify[i];
+	}
+	if ((flags & OBSERVE_NO_TARGETS) || !cert->ndeploy)
+		goto done;
+	if (!(oc->targets = calloc(cert->ndeploy, sizeof(*oc->targets))))
+		goto oom;
+	for (i = 0; i < cert->ndeploy; i++) {
+		const state_deploy *rec;
+
+		util_buf_clear(&id);
+		if (observe_target_id(&id, cert, &cert->deploy[i]) < 0)
+			goto oom;
+		rec = find_record(records, nrecords, used, id.ptr);
+		error = observe_target_run(&oc->targets[i], cert, &cert->deploy[i],
+					   sc ? sc->chain_pem : NULL,
+					   sc ? sc->key_pem : NULL, rec);
+		oc->ntargets = i + 1;
+		if (error < 0)
+			goto done;
+	}
+	goto done;
+oom:
+	error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+done:
+	state_cert_free(sc);
+	util_buf_free(&id);
+	return error;
+}
+
+/* ---- orphans ---- */
+
+static int observe_orphans(observe_result *obs, const config_set *set, state *st,
+			   state_deploy **records, size_t nrecords,
+			   const unsigned char *used)
+{
+	char **names = NULL;
+	size_t nnames = 0, i, n = 0;
+	state_cert *sc = NULL;
+	int error = 0;
+
+	if ((error = state_cert_names(&names, &nnames, st)) < 0) {
+		if (error == CERTOPS_ENOMEM)
+			goto done;
+		error = observe__set_errorf(&obs->error, "listing certificates: %s",
+					    util_error_message());
+		util_error_clear();
+		goto done;
+	}
+	for (i = 0; i < nnames; i++)
+		n += config_find_certificate(set, names[i]) == NULL;
+	if (n && !(obs->orphan_certs = calloc(n, sizeof(*obs->orphan_certs))))
+		goto oom;
+	for (i = 0; i < nnames; i++) {
+		observe_orphan_cert *o;
+
+		if (config_find_certificate(set, names[i]))
+			continue;
+		o = &obs->orphan_certs[obs->norphan_certs++];
+		o->name = names[i];
+		names[i] = NULL;
+		if (state_cert_current(&sc, st, o->name, 0) == 0) {
+			char fp[65];
+
+			o->not_after = sc->meta.not_after;
+			if (sc->meta.fingerprint && observe_fingerprint_norm(fp, sc->meta.fingerprint) == 0)
+				DUP(o->fingerprint, fp);
+			state_cert_free(sc);
+			sc = NULL;
+		}
+		util_error_clear();
+	}
+	n = 0;
+	for (i = 0; i < nrecords; i++)
+		n += !used[i];
+	if (n && !(obs->orphan_targets = calloc(n, sizeof(*obs->orphan_targets))))
+		goto oom;
+	for (i = 0; i < nrecords; i++) {
+		observe_orphan_target *o;
+
+		if (used[i])
+			continue;
+		o = &obs->orphan_targets[obs->norphan_targets++];
+		DUP(o->id, records[i]->target);
+		DUP(o->certificate, records[i]->certificate);
+		DUP(o->fingerprint, records[i]->fingerprint);
+	}
+	goto done;
+oom:
+	error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+done:
+	state_cert_free(sc);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	return error;
+}
+
+/* ---- issuers ---- */
+
+static int observe_issuer_run(observe_issuer *oi, const config_issuer *issuer, state *st)
+{
+	state_account *acct = NULL;
+	const char *url = NULL;
+	int rc;
+
+	oi->issuer = issuer;
+	if (issuer->type != CONFIG_ISSUER_ACME) {
+		oi->has_account = 1; /* a local CA needs none */
+		return 0;
+	}
+	if (config_value_get(&url, &issuer->acme.directory) < 0) {
+		rc = observe__set_errorf(&oi->error, "%s", util_error_message());
+		util_error_clear();
+		return rc;
+	}
+	if (!(oi->directory_url = dup_or_null(url)))
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	if (!st)
+		return 0;
+	rc = state_account_get(&acct, st, issuer->name, url);
+	if (rc == 0) {
+		oi->has_account = acct->url != NULL;
+		state_account_free(acct);
+	} else if (rc == CERTOPS_ENOMEM) {
+		return rc;
+	} else if (rc != CERTOPS_ENOTFOUND) {
+		rc = observe__set_errorf(&oi->error, "%s", util_error_message());
+		util_error_clear();
+		return rc;
+	}
+	util_error_clear();
+	return 0;
+}
+
+/* ---- the whole ---- */
+
+int observe_run(observe_result **out, const config_set *set, state *st,
+		const observe_options *opts)
+{
+	observe_result *obs;
+	state_deploy **records = NULL;
+	size_t nrecords = 0, i;
+	unsigned char *used = NULL;
+	unsigned flags = opts ? opts->flags : 0;
+	int error = 0;
+
+	*out = NULL;
+	if (!(obs = calloc(1, sizeof(*obs))))
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	if (st) {
+		obs->has_state = 1;
+		if ((error = state_serial(&obs->state_serial, st)) < 0)
+			goto done;
+		if ((error = state_deploy_list(&records, &nrecords, st)) < 0)
+			goto done;
+		if (nrecords && !(used = calloc(nrecords, 1)))
+			goto oom;
+	}
+	if (set->nissuers &&
+	    !(obs->issuers = calloc(set->nissuers, sizeof(*obs->issuers))))
+		goto oom;
+	for (i = 0; i < set->nissuers; i++) {
+		obs->nissuers = i + 1;
+		if ((error = observe_issuer_run(&obs->issuers[i], set->issuers[i], st)) < 0)
+			goto done;
+	}
+	if (set->ncertificates &&
+	    !(obs->certs = calloc(set->ncertificates, sizeof(*obs->certs))))
+		goto oom;
+	for (i = 0; i < set->ncertificates; i++) {
+		obs->ncerts = i + 1;
+		if ((error = observe_cert_run(&obs->certs[i], set->certificates[i], st,
+					      records, nrecords, used, flags)) < 0)
+			goto done;
+	}
+	if (st && (error = observe_orphans(obs, set, st, records, nrecords, used)) < 0)
+		goto done;
+	goto done;
+oom:
+	error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+done:
+	state_deploy_list_free(records, nrecords);
+	free(used);
+	if (error < 0)
+		observe_result_free(obs);
+	else
+		*out = obs;
+	return error;
+}

@@ -1,0 +1,279 @@
+/*
+ * observe: what is real.  Reads the state store (issued certificates, ACME
+ * accounts, deployment records) and every declared deploy target as it is
+ * on disk, into plain data that the pure planner (lib/plan) compares with
+ * the declaration.  No OpenSSL types leave this module.
+ *
+ * Errors: an item that cannot be observed (an unreadable file, a corrupt
+ * record) gets its own error string and observation goes on with the rest;
+ * observe_run fails only when out of memory or the store cannot be listed.
+ *
+ * Ownership: everything reachable from an observe_result is owned by it and
+ * freed by observe_result_free; config pointers in it are borrowed from the
+ * config_set given to observe_run, which must outlive the result.
+ *
+ * Fingerprints everywhere are the SHA-256 of the leaf certificate DER as 64
+ * lowercase hex digits without separators (observe_fingerprint_norm turns
+ * other spellings into this one).
+ */
+#ifndef CERTOPS_OBSERVE_H
+#define CERTOPS_OBSERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "state/state.h"
+#include "util/buf.h"
+
+/* ---- target identity ---- */
+
+/*
+ * The identity of a deploy target, used as the state store's deployment
+ * record key and in action ids: "<certificate>:<kind>[<index>]", e.g.
+ * "www:files[0]", "www:exec[2]" (index: position in the deploy list).
+ * Appends to out.  Apply records deployments under this identity.
+ */
+int observe_target_id(util_buf *out, const config_certificate *cert,
+		      const config_target *target);
+
+/* ---- issuers and accounts ---- */
+
+typedef struct {
+	const config_issuer *issuer; /* borrowed */
+	char *directory_url;         /* resolved ACME directory, or NULL */
+	int has_account;             /* a registered account is in the store */
+	char *error;                 /* why directory_url is NULL, or NULL */
+} observe_issuer;
+
+/* ---- certificates ---- */
+
+/* The current certificate of a name in the store, as plain data. */
+typedef struct {
+	char *version;          /* the store's version id */
+	char **sans;            /* identifiers (DNS names, IP literals) */
+	size_t nsans;
+	char *key_spec;         /* "ecdsa-p256", ... (config_key_type_name) */
+	char *issuer;           /* issuer name from the declaration */
+	char *issuer_cn;        /* CN of the issuing CA, from the certificate */
+	char *profile;          /* ACME profile, or NULL when not known */
+	time_t not_before, not_after;
+	time_t issued_at;
+	char *serial;           /* hex */
+	char *fingerprint;      /* normalised (see top) */
+	char *declaration_hash; /* what it was issued for (see plan.h) */
+	char *order_url;        /* or NULL */
+} observe_cert_current;
+
+/*
+ * The CA's renewal information (ARI, RFC 9773) or revocation status, when
+ * an online observer fetched it (issue 7); zero otherwise.
+ */
+typedef struct {
+	int has_window;                 /* suggestedWindow known */
+	time_t window_start, window_end;
+	char *explanation_url;          /* or NULL */
+	int revoked;                    /* 1: the CA says it is revoked */
+} observe_renewal_info;
+
+typedef struct observe_target observe_target;
+typedef struct observe_verify observe_verify;
+
+typedef struct {
+	const config_certificate *cert; /* borrowed: the declaration */
+	int present;                    /* 1: cur is filled */
+	observe_cert_current cur;
+	observe_renewal_info renewal;
+	char *error;                    /* store record unreadable, or NULL */
+	observe_target *targets;        /* one per cert->deploy[i], same order */
+	size_t ntargets;
+	observe_verify *verifies;       /* one per cert->verify[i]; see below */
+	size_t nverifies;
+} observe_cert;
+
+/* ---- deploy targets ---- */
+
+/* The files a `files` target can write. */
+typedef enum {
+	OBSERVE_FILE_CERT = 0,  /* leaf only */
+	OBSERVE_FILE_CHAIN,     /* intermediates only */
+	OBSERVE_FILE_FULLCHAIN, /* leaf + intermediates */
+	OBSERVE_FILE_KEY,       /* private key */
+	OBSERVE_FILE_COMBINED,  /* private key, then leaf + intermediates */
+	OBSERVE_FILE__COUNT
+} observe_file_role;
+
+/* "cert", "chain", "fullchain", "key", "combined". */
+const char *observe_file_role_name(observe_file_role role);
+
+/*
+ * Appends the exact bytes a `files` target writes for role, from the
+ * store's chain_pem (leaf first) and key_pem: the one definition shared by
+ * the files target (which writes them) and observe (which compares them).
+ * Every PEM block ends in "\n".  CERTOPS_EINVALID when chain_pem holds no
+ * certificate, or key_pem is NULL for KEY/COMBINED.
+ */
+int observe_file_content(util_buf *out, observe_file_role role,
+			 const char *chain_pem, const char *key_pem);
+
+/* The mode a file of role must have under target (key files: t's mode). */
+unsigned observe_file_mode(const config_target *t, observe_file_role role);
+
+/* One configured file of a `files` target, as found on disk. */
+typedef struct {
+	observe_file_role role;
+	char *path;        /* dir joined with the configured name */
+	int exists;        /* 1: a regular file is there */
+	/*
+	 * 1: the bytes are exactly observe_file_content() of the current
+	 * certificate; 0: they differ; -1: not compared (no current
+	 * certificate, file missing or unreadable).
+	 */
+	int content_matches;
+	/*
+	 * Only filled when content_matches is 0 (to say how it drifted):
+	 * fingerprint of the first certificate in the file (NULL: none or
+	 * unparsable; always NULL for KEY), and for KEY/COMBINED whether the
+	 * key in the file belongs to the current certificate (1 yes, 0 no,
+	 * -1 unknown: no key found or not parsable).
+	 */
+	char *fingerprint;
+	int key_matches;
+	unsigned mode;     /* permission bits (07777) */
+	uid_t uid;
+	gid_t gid;
+	char *error;       /* could not stat/read it (not "missing"), or NULL */
+} observe_file;
+
+/* Presence of a target's deployed artifact, for every kind. */
+typedef enum {
+	OBSERVE_PRESENT_UNKNOWN = 0, /* not observable (exec) or error */
+	OBSERVE_PRESENT_NO,          /* nothing there */
+	OBSERVE_PRESENT_PARTIAL,     /* some files/fields missing */
+	OBSERVE_PRESENT_YES
+} observe_presence;
+
+struct observe_target {
+	const config_certificate *cert; /* borrowed */
+	const config_target *target;    /* borrowed: cert->deploy[index] */
+	config_target_type kind;
+	char *id;            /* observe_target_id */
+	char *config_hash;   /* config_target_hash of the declaration */
+
+	/* The store's deployment record of id. */
+	int has_record;
+	char *deployed_fingerprint;
+	char *deployed_config_hash;
+	time_t deployed_at;
+	int deployed_ok;     /* record result was STATE_DEPLOY_OK */
+	char *deploy_message;/* the failure message, or NULL */
+
+	/*
+	 * What is there, for every kind: presence, the leaf fingerprint
+	 * found (NULL: none/unknown) and, for kinds other than files, a
+	 * drift description filled by the kind's observer (NULL: in sync or
+	 * not checked).  The planner reads files[] for `files` targets and
+	 * these generic fields for the others.
+	 */
+	observe_presence present;
+	char *fingerprint;
+	char *drift;
+	char *detail;        /* opaque per-kind detail for display, or NULL */
+
+	/* `files` targets: one per configured file name, in role order. */
+	observe_file *files;
+	size_t nfiles;
+	/*
+	 * The owner/group the declaration asks for, resolved: -1 when none
+	 * is asked for or the name is unknown (then owner_error says so).
+	 */
+	long want_uid, want_gid;
+	char *owner_error;
+
+	char *error;         /* the target could not be observed, or NULL */
+};
+
+/* ---- verify probes (filled by the online observer, issue 7) ---- */
+
+struct observe_verify {
+	const config_verify *verify; /* borrowed: cert->verify[index] */
+	int checked;         /* 0: not probed (offline observation) */
+	char *served_fingerprint; /* leaf the endpoint served, or NULL */
+	char *error;         /* connect/handshake failure, or NULL */
+};
+
+/* ---- orphans: in the store, no longer declared ---- */
+
+typedef struct {
+	char *name;          /* certificate name in the store */
+	char *fingerprint;   /* of its current version, or NULL */
+	time_t not_after;
+} observe_orphan_cert;
+
+typedef struct {
+	char *id;            /* target identity of the record */
+	char *certificate;   /* or NULL */
+	char *fingerprint;   /* or NULL */
+} observe_orphan_target;
+
+/* ---- the whole observation ---- */
+
+typedef struct {
+	observe_cert *certs;     /* one per set->certificates[i], same order */
+	size_t ncerts;
+	observe_issuer *issuers; /* one per set->issuers[i], same order */
+	size_t nissuers;
+	observe_orphan_cert *orphan_certs;     /* sorted by name */
+	size_t norphan_certs;
+	observe_orphan_target *orphan_targets; /* sorted by id */
+	size_t norphan_targets;
+	int has_state;           /* 0: no store (nothing issued yet) */
+	uint64_t state_serial;   /* the serial read before observing */
+	char *error;             /* a store-wide problem (listing), or NULL */
+} observe_result;
+
+enum {
+	/* Skip the deploy targets (status without --targets, quick checks). */
+	OBSERVE_NO_TARGETS = 1 << 0,
+	/* Reserved for the online observer (ARI, TLS probes; issue 7). */
+	OBSERVE_ONLINE = 1 << 1
+};
+
+typedef struct {
+	unsigned flags;
+} observe_options;
+
+#define OBSERVE_OPTIONS_INIT { 0 }
+
+/*
+ * Observes everything set declares.  st may be NULL: no store yet, so
+ * nothing is issued or deployed (targets on disk are still read).  opts
+ * may be NULL.  *out is the caller's (observe_result_free).  Returns 0
+ * (per-item problems are in the items' error fields), or a negative code
+ * (CERTOPS_ENOMEM, or the store could not be read at all).
+ */
+int observe_run(observe_result **out, const config_set *set, state *st,
+		const observe_options *opts);
+void observe_result_free(observe_result *obs);
+
+/*
+ * Observes one target of cert into *out (cleared first; release with
+ * observe_target_clear), given the current certificate's chain and key
+ * PEM (NULL when there is none) and the deployment record (NULL: none).
+ * Used by observe_run; exported for apply's re-checks and tests.
+ */
+int observe_target_run(observe_target *out, const config_certificate *cert,
+		       const config_target *target, const char *chain_pem,
+		       const char *key_pem, const state_deploy *record);
+void observe_target_clear(observe_target *t);
+
+/*
+ * Writes the normalised spelling of a fingerprint (hex with any case and
+ * ':' separators) into out; returns 0, or CERTOPS_EINVALID when fp is not
+ * 32 bytes of hex.
+ */
+int observe_fingerprint_norm(char out[65], const char *fp);
+
+#endif
