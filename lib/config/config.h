@@ -215,8 +215,9 @@ typedef struct {
 		const char *address, *mount, *path, *namespace_;
 		config_secret token;
 		const char *ca_bundle;
-		/* Key names inside the secret; defaults cert, chain,
-		 * fullchain, key. */
+		/* Key names inside the secret; defaults certificate,
+		 * chain, fullchain, private_key (issue 7; the target also
+		 * writes not_after and fingerprint). */
 		const char *field_cert, *field_chain, *field_fullchain,
 			*field_key;
 	} vault;

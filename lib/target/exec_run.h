@@ -28,6 +28,7 @@
 
 #include "config/config.h"
 #include "config/policy.h"
+#include "target/target.h"
 #include "util/buf.h"
 
 #define TARGET_EXEC_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -91,6 +92,18 @@ int target_exec_argv(const char ***out, const config_strings *command);
  */
 int target_exec_check_policy(const config_policy *p,
 			     const config_strings *command);
+
+/*
+ * Runs an exec target (t->exec: command, timeout) for material m, after
+ * the policy check.  The variables come from m (name, fingerprint; the
+ * leaf's not-after and names) and, when cert is not NULL, the paths from
+ * cert's first files target.  The ops table's deploy calls this with cert
+ * NULL (target_material carries no certificate); an executor that has the
+ * certificate at hand calls it directly to give hooks the paths.
+ */
+int target_exec_deploy_cert(const target_env *env, const config_target *t,
+			    const target_material *m,
+			    const config_certificate *cert);
 
 /* Appends the command as one readable line, words with spaces quoted. */
 void target_exec_format_argv(util_buf *out, const char *const *argv,
