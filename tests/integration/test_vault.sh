@@ -150,4 +150,66 @@ test_tls_is_verified() {
 	assert_contains "$ERR" "must be https://"
 }
 
+# The vault deploy target of a declaration (build/tools/deploy_smoke):
+# upload, in sync, drift behind certops' back, a wrong token that changes
+# nothing, and the redeploy that fixes the drift.
+test_vault_target() {
+	vault_start --namespace team-a
+	mkcert www
+	mkcert other
+	mkdir -p "$TEST_TMP/decl" "$TEST_TMP/secrets"
+	printf '%s\n' "$VAULT_TEST_TOKEN" >"$TEST_TMP/secrets/vault.token"
+	cat >"$TEST_TMP/decl/certops.yaml" <<YAML
+kind: Issuer
+name: ca
+ca: {}
+---
+kind: Certificate
+name: www
+issuer: ca
+domains: [www.example.test]
+deploy:
+  - vault:
+      address: $VAULT_ADDR
+      mount: secret
+      path: tls/www
+      namespace: team-a
+      token: {file: $TEST_TMP/secrets/vault.token}
+      caBundle: $VAULT_CA_BUNDLE
+      fields: {key: tls.key}
+YAML
+	printf 'secrets:\n  files: [%s/secrets]\n' "$TEST_TMP" >"$TEST_TMP/policy.yaml"
+	local ds=("$TOOLS/deploy_smoke" --dir "$TEST_TMP/decl" --policy "$TEST_TMP/policy.yaml"
+		--cert www --chain "$TEST_TMP/www.pem" --key "$TEST_TMP/www.key")
+	assert_exit 0 "${ds[@]}"
+	assert_eq ok "$(fact deploy.0)"
+	assert_not_contains "$OUT$ERR" "$VAULT_TEST_TOKEN"
+	smoke 0 "$VAULT_TEST_TOKEN" --namespace team-a read secret tls/www
+	assert_eq 1 "$(fact version)"
+	assert_eq "$(fp "$TEST_TMP/www.pem")" "$(fact field.fingerprint)"
+	assert_eq "$(wc -c <"$TEST_TMP/www.key" | tr -d ' ')" "$(fact field.tls.key.length)"
+	assert_exit 0 "${ds[@]}" --observe
+	assert_eq "" "$(fact drift.0)"
+	# Changed behind certops' back.
+	curl -sf --cacert "$VAULT_CA_BUNDLE" -H "X-Vault-Token: $VAULT_TEST_TOKEN" -H "X-Vault-Namespace: team-a" \
+		-d "{\"data\": {\"fingerprint\": \"$(fp "$TEST_TMP/other.pem")\"}}" \
+		"$VAULT_ADDR/v1/secret/data/tls/www" >/dev/null
+	assert_exit 0 "${ds[@]}" --observe
+	assert_contains "$(fact drift.0)" "tls/www: certificate differs"
+	# A wrong token: a clear error, and nothing else changes.
+	printf 'hvs.wrong-token-value\n' >"$TEST_TMP/secrets/vault.token"
+	assert_exit 1 "${ds[@]}"
+	assert_contains "$(fact deploy.0)" "failed: vault metadata secret/tls/www: HTTP 403: permission denied"
+	assert_not_contains "$OUT$ERR" "hvs.wrong-token-value"
+	smoke 0 "$VAULT_TEST_TOKEN" --namespace team-a read secret tls/www
+	assert_eq 2 "$(fact version)"
+	# The right token again: redeployed, in sync.
+	printf '%s\n' "$VAULT_TEST_TOKEN" >"$TEST_TMP/secrets/vault.token"
+	assert_exit 0 "${ds[@]}"
+	assert_exit 0 "${ds[@]}" --observe
+	assert_eq "" "$(fact drift.0)"
+	smoke 0 "$VAULT_TEST_TOKEN" --namespace team-a read secret tls/www
+	assert_eq 3 "$(fact version)"
+}
+
 run_tests "$@"
