@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -188,6 +189,20 @@ static void exec_child(char *const *paths, char *const *argv, char *const *env,
 	signal(SIGINT, SIG_DFL);
 	if (dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
 		_exit(127);
+	/* Nothing else of ours reaches the hook: a descriptor opened without
+	 * O_CLOEXEC (by a library) could be the state lock, held for as long
+	 * as a daemon the hook starts lives.  The status pipe moves to fd 3
+	 * (close-on-exec), everything above it is closed. */
+	if (status_w != 3) {
+		if (dup3(status_w, 3, O_CLOEXEC) < 0)
+			_exit(127);
+		status_w = 3;
+	}
+	if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0) {
+		int fd;
+		for (fd = 4; fd < 1024; fd++)
+			close(fd);
+	}
 	for (i = 0; paths[i]; i++) {
 		execve(paths[i], argv, env);
 		if (errno != ENOENT && errno != ENOTDIR)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,25 @@ static void test_output_logged_redacted(void **state)
 	target_exec_result_free(&res);
 }
 
+static void test_no_inherited_fds(void **state)
+{
+	/* A descriptor certops holds without O_CLOEXEC (a lock file, a
+	 * library's socket) must not reach the hook. */
+	int fd = open("/dev/null", O_RDONLY);
+	char num[16];
+	const char *argv[] = { "/bin/sh", "-c", "if [ -e /proc/$$/fd/$0 ]; then echo leaked; else echo clean; fi", num };
+	target_exec_opts o = { .argv = argv, .argc = ARGC(argv) };
+	target_exec_result res;
+
+	(void)state;
+	assert_true(fd > 2);
+	snprintf(num, sizeof(num), "%d", fd);
+	assert_int_equal(target_exec_run(&res, &o), 0);
+	assert_string_equal(res.out.ptr, "clean\n");
+	target_exec_result_free(&res);
+	close(fd);
+}
+
 static void test_policy(void **state)
 {
 	static const char text[] = "exec:\n  - [/usr/sbin/nginx, -s, reload]\n";
@@ -209,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_output_bounded),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_output_logged_redacted),
+		cmocka_unit_test(test_no_inherited_fds),
 		cmocka_unit_test(test_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
