@@ -50,3 +50,17 @@ export CERTOPS_ACME_DIRECTORY="$PEBBLE_DIRECTORY"
 export CERTOPS_ACME_CA_BUNDLE="$PEBBLE_CA_BUNDLE"
 export CERTOPS_HTTP01_LISTEN="127.0.0.1:$PEBBLE_HTTP_PORT"
 step validate examples/quickstart
+
+# The main job: plan, apply, and a second plan that finds nothing to do.
+# The quickstart deploys under /tmp/certops-demo/quickstart/www, which the
+# built-in default policy allows; start from an empty folder.
+rm -rf /tmp/certops-demo/quickstart
+step plan examples/quickstart
+step apply examples/quickstart
+say "the deployed files"
+ls -l /tmp/certops-demo/quickstart/www
+openssl x509 -in /tmp/certops-demo/quickstart/www/fullchain.pem -noout -subject -issuer -enddate \
+	-ext subjectAltName
+step plan --detailed-exitcode examples/quickstart
+echo "(exit 0: nothing to do; the files match the declaration)"
+step status examples/quickstart

@@ -234,93 +234,133 @@ static int wait_processing(acme_order *o, acme_client *c, time_t deadline)
 	return 0;
 }
 
-int apply_issue(apply_ctx *ctx, const config_certificate *cert, char **version_out)
-{
-	const config_issuer *is = cert->issuer_ref;
-	char hash[CONFIG_HASH_HEX_LEN + 1];
-	acme_client *c = NULL;
+/* What one attempt at an order needs, set up once per issuance. */
+typedef struct {
+	apply_ctx *ctx;
+	const config_certificate *cert;
+	acme_client *c;
 	acme_solver solver;
-	challenge_solver *owned = NULL;
+	const char **names;
+	size_t nnames;
+	const char *hash;
+	time_t deadline;
+} issue_job;
+
+/*
+ * One order, resumed (when allow_resume and one is pending) or new, to a
+ * stored certificate.  *resumed_out says which it was.
+ */
+static int issue_once(issue_job *j, int allow_resume, int *resumed_out, char **version_out)
+{
+	const config_issuer *is = j->cert->issuer_ref;
 	crypto_key *key = NULL;
 	acme_order o;
 	acme_order_opts oo;
 	acme_chains chains = { 0 };
 	util_buf csr = UTIL_BUF_INIT, key_pem = UTIL_BUF_INIT;
-	const char **names = NULL;
-	size_t nnames = 0;
 	state_order rec;
-	time_t deadline;
-	int error, resumed;
+	int error = 0, resumed = 0;
 
 	memset(&o, 0, sizeof(o));
-	if (version_out)
-		*version_out = NULL;
-	if (!is)
-		return util_error_set(CERTOPS_EINVALID, "certificate '%s' has no issuer", cert->name);
-	deadline = time(NULL) + (is->acme.order_timeout > 0 ? is->acme.order_timeout : 300);
-	if ((error = config_certificate_hash(hash, cert)) < 0 ||
-	    (error = names_of(&names, &nnames, cert)) < 0 ||
-	    (error = apply__client(&c, ctx, is)) < 0 ||
-	    (error = solver_for(&solver, &owned, ctx, cert)) < 0)
-		goto done;
-	if ((resumed = order_resume(&o, &key, ctx, c, cert, hash)) < 0) {
+	if (allow_resume &&
+	    (resumed = order_resume(&o, &key, j->ctx, j->c, j->cert, j->hash)) < 0) {
 		error = resumed;
+		resumed = 0;
 		goto done;
 	}
+	*resumed_out = resumed;
 	if (!resumed) {
 		memset(&oo, 0, sizeof(oo));
-		oo.names = names;
-		oo.nnames = nnames;
+		oo.names = j->names;
+		oo.nnames = j->nnames;
 		oo.profile = is->acme.profile;
-		if ((error = key_for(&key, ctx, cert)) < 0 ||
-		    (error = acme_order_new(&o, c, &oo)) < 0 ||
+		if ((error = key_for(&key, j->ctx, j->cert)) < 0 ||
+		    (error = acme_order_new(&o, j->c, &oo)) < 0 ||
 		    (error = crypto_key_to_pem(&key_pem, key)) < 0)
 			goto done;
 		/* recorded before any challenge is answered: a killed run
 		 * resumes this order instead of placing another */
 		memset(&rec, 0, sizeof(rec));
-		rec.name = (char *)cert->name;
+		rec.name = (char *)j->cert->name;
 		rec.order_url = o.url;
 		rec.key_pem = key_pem.ptr;
-		rec.declaration_hash = hash;
+		rec.declaration_hash = (char *)j->hash;
 		rec.created = time(NULL);
-		if ((error = state_order_put(ctx->opts.st, &rec)) < 0)
+		if ((error = state_order_put(j->ctx->opts.st, &rec)) < 0)
 			goto done;
 	}
 	if (!strcmp(o.status, "pending") &&
-	    (error = acme_order_authorize(&o, c, &solver, 1, deadline)) < 0)
+	    (error = acme_order_authorize(&o, j->c, &j->solver, 1, j->deadline)) < 0)
 		goto done;
 	if (!strcmp(o.status, "ready") &&
-	    ((error = crypto_csr_build(&csr, key, NULL, names, nnames)) < 0 ||
-	     (error = acme_order_finalize(&o, c, csr.ptr, csr.size, deadline)) < 0))
+	    ((error = crypto_csr_build(&csr, key, NULL, j->names, j->nnames)) < 0 ||
+	     (error = acme_order_finalize(&o, j->c, csr.ptr, csr.size, j->deadline)) < 0))
 		goto done;
-	if ((error = wait_processing(&o, c, deadline)) < 0)
+	if ((error = wait_processing(&o, j->c, j->deadline)) < 0)
 		goto done;
 	if (strcmp(o.status, "valid") || !o.certificate) {
 		error = util_error_set(CERTOPS_EPEER, "order %s is %s", o.url, o.status);
 		goto done;
 	}
-	if ((error = acme_order_download(&chains, c, &o)) < 0 || !chains.count) {
+	if ((error = acme_order_download(&chains, j->c, &o)) < 0 || !chains.count) {
 		if (error == 0)
 			error = util_error_set(CERTOPS_EPEER, "order %s gave no certificate", o.url);
 		goto done;
 	}
-	if ((error = store_cert(ctx, cert,
+	if ((error = store_cert(j->ctx, j->cert,
 				chains.chains[acme_chain_select(&chains, is->acme.preferred_chain)],
-				key, o.url, hash, version_out)) < 0)
+				key, o.url, j->hash, version_out)) < 0)
 		goto done;
-	if (state_order_delete(ctx->opts.st, cert->name) < 0)
-		util_log_warn("apply", "certificate '%s': forgetting the order: %s", cert->name,
+	if (state_order_delete(j->ctx->opts.st, j->cert->name) < 0)
+		util_log_warn("apply", "certificate '%s': forgetting the order: %s", j->cert->name,
 			      util_error_message());
 done:
-	if (error < 0 && o.status && !strcmp(o.status, "invalid"))
-		(void)state_order_delete(ctx->opts.st, cert->name);
-	challenge_solver_free(owned);
 	acme_order_free(&o);
 	acme_chains_free(&chains);
 	crypto_key_free(key);
 	util_buf_free(&csr);
 	util_buf_free(&key_pem);
-	free(names);
+	return error;
+}
+
+int apply_issue(apply_ctx *ctx, const config_certificate *cert, char **version_out)
+{
+	const config_issuer *is = cert->issuer_ref;
+	char hash[CONFIG_HASH_HEX_LEN + 1];
+	challenge_solver *owned = NULL;
+	issue_job j;
+	int error, resumed = 0;
+
+	memset(&j, 0, sizeof(j));
+	if (version_out)
+		*version_out = NULL;
+	if (!is)
+		return util_error_set(CERTOPS_EINVALID, "certificate '%s' has no issuer", cert->name);
+	j.ctx = ctx;
+	j.cert = cert;
+	j.hash = hash;
+	j.deadline = time(NULL) + (is->acme.order_timeout > 0 ? is->acme.order_timeout : 300);
+	if ((error = config_certificate_hash(hash, cert)) < 0 ||
+	    (error = names_of(&j.names, &j.nnames, cert)) < 0 ||
+	    (error = apply__client(&j.c, ctx, is)) < 0 ||
+	    (error = solver_for(&j.solver, &owned, ctx, cert)) < 0)
+		goto done;
+	error = issue_once(&j, 1, &resumed, version_out);
+	if (error < 0 && resumed) {
+		/*
+		 * The order of a killed run can fail after all (its challenge
+		 * was validated while nobody answered): that one order is
+		 * given up, and one new order placed.
+		 */
+		util_log_warn("apply", "certificate '%s': the resumed order failed (%s); placing a new order",
+			      cert->name, util_error_message());
+		(void)state_order_delete(ctx->opts.st, cert->name);
+		error = issue_once(&j, 0, &resumed, version_out);
+	}
+	if (error < 0)
+		(void)state_order_delete(ctx->opts.st, cert->name);
+done:
+	challenge_solver_free(owned);
+	free(j.names);
 	return error;
 }

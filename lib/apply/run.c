@@ -200,6 +200,9 @@ static void *worker(void *data)
 		pthread_cond_broadcast(&s->cond);
 	}
 	pthread_mutex_unlock(&s->lock);
+	/* this thread's error and problem records die with it */
+	util_error_clear();
+	acme_problem_clear();
 	return NULL;
 }
 

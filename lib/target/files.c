@@ -23,11 +23,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "observe/observe.h"
 #include "target_internal.h"
 #include "util/error.h"
 #include "util/fs.h"
 
-#define CERT_MODE 0644
 #define DIR_MODE 0755
 
 typedef struct {
@@ -47,42 +47,31 @@ static void items_free(file_item *items)
 		util_buf_free(&items[i].data);
 }
 
-/* Fills the items of t with their content; unused ones have name NULL. */
+/*
+ * Fills the items of t with their content; unused ones have name NULL.
+ * The bytes come from observe_file_content, the one definition that
+ * observe compares with, so a deployed target is never seen as drifted.
+ */
 static int items_build(file_item items[NITEMS], const config_target *t,
 		       const target_material *m)
 {
-	const char *key = m->key_pem ? m->key_pem : "";
-	size_t klen = strlen(key);
-	int error;
+	const char *names[NITEMS] = { t->files.cert, t->files.chain, t->files.fullchain,
+				      t->files.key, t->files.combined };
+	int i, error;
 
 	memset(items, 0, NITEMS * sizeof(*items));
-	items[0] = (file_item){ t->files.cert, "cert", UTIL_BUF_INIT, CERT_MODE };
-	items[1] = (file_item){ t->files.chain, "chain", UTIL_BUF_INIT, CERT_MODE };
-	items[2] = (file_item){ t->files.fullchain, "fullchain", UTIL_BUF_INIT, CERT_MODE };
-	items[3] = (file_item){ t->files.key, "key", UTIL_BUF_INIT, t->files.mode };
-	items[4] = (file_item){ t->files.combined, "combined", UTIL_BUF_INIT, t->files.mode };
-	if ((t->files.key || t->files.combined) && !klen)
-		return util_error_set(CERTOPS_EINVALID,
-				      "no private key for certificate '%s'", m->name);
-	if ((t->files.cert && (error = target_chain_leaf(&items[0].data, m->chain_pem)) < 0) ||
-	    (t->files.chain && (error = target_chain_intermediates(&items[1].data, m->chain_pem)) < 0) ||
-	    (t->files.fullchain && (error = target_chain_full(&items[2].data, m->chain_pem)) < 0))
-		return error;
-	if (t->files.key) {
-		util_buf_put(&items[3].data, key, klen);
-		if (key[klen - 1] != '\n')
-			util_buf_putc(&items[3].data, '\n');
+	for (i = 0; i < NITEMS; i++) {
+		observe_file_role role = (observe_file_role)i;
+
+		items[i].name = names[i];
+		items[i].part = observe_file_role_name(role);
+		items[i].mode = observe_file_mode(t, role);
+		if (!names[i])
+			continue;
+		if ((error = observe_file_content(&items[i].data, role, m->chain_pem,
+						  m->key_pem)) < 0)
+			return util_error_wrap("certificate '%s'", m->name);
 	}
-	if (t->files.combined) {
-		/* HAProxy's order: key, then the full chain */
-		util_buf_put(&items[4].data, key, klen);
-		if (key[klen - 1] != '\n')
-			util_buf_putc(&items[4].data, '\n');
-		if ((error = target_chain_full(&items[4].data, m->chain_pem)) < 0)
-			return error;
-	}
-	if (util_buf_failed(&items[3].data) || util_buf_failed(&items[4].data))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
 	return 0;
 }
 

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/crypto.h"
 #include "target_internal.h"
 #include "util/error.h"
 
@@ -112,42 +111,6 @@ void target_drifts_clear(target_drifts *d)
 	free(d->items);
 	d->items = NULL;
 	d->count = 0;
-}
-
-/* Appends blocks [from, to) of the chain. */
-static int chain_part(util_buf *out, const char *chain_pem, size_t from,
-		      size_t to)
-{
-	crypto_pem_list list = { 0 };
-	size_t i;
-	int error;
-
-	if (!chain_pem)
-		return util_error_set(CERTOPS_EINVALID, "no certificate chain");
-	if ((error = crypto_pem_split(&list, chain_pem, strlen(chain_pem))) < 0)
-		return error;
-	if (to > list.count)
-		to = list.count;
-	for (i = from; i < to; i++)
-		util_buf_puts(out, list.pems[i]);
-	crypto_pem_list_free(&list);
-	return util_buf_failed(out) ?
-		util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
-}
-
-int target_chain_leaf(util_buf *out, const char *chain_pem)
-{
-	return chain_part(out, chain_pem, 0, 1);
-}
-
-int target_chain_intermediates(util_buf *out, const char *chain_pem)
-{
-	return chain_part(out, chain_pem, 1, (size_t)-1);
-}
-
-int target_chain_full(util_buf *out, const char *chain_pem)
-{
-	return chain_part(out, chain_pem, 0, (size_t)-1);
 }
 
 int target__real_path(util_buf *out, const char *path)

@@ -52,10 +52,12 @@ typedef struct {
 typedef struct target_ops {
 	const char *name; /* the kind as declared: "files" */
 	/*
-	 * Appends the target's identity: a string naming the place it
-	 * writes, unique among the targets of one declaration set (the
-	 * validator refuses two certificates writing one place), used as
-	 * the key of its deployment record in the state store.
+	 * Appends where the target writes, for people ("files:/etc/ssl/www/
+	 * fullchain.pem"): unique among the targets of one declaration set
+	 * (the validator refuses two certificates writing one place).  The
+	 * deployment record in the state store is keyed by
+	 * observe_target_id ("www:files[0]") instead, which plan and status
+	 * share.
 	 */
 	int (*describe)(util_buf *out, const config_target *t);
 	/*
@@ -89,14 +91,5 @@ int target_drifts_add(target_drifts *d, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Frees the items and empties d. */
 void target_drifts_clear(target_drifts *d);
-
-/*
- * The parts of a chain as files carry them, appended to out (each ends
- * with a newline): the leaf, the intermediates (may be empty), the whole
- * chain.  CERTOPS_EINVALID when chain_pem holds no certificate.
- */
-int target_chain_leaf(util_buf *out, const char *chain_pem);
-int target_chain_intermediates(util_buf *out, const char *chain_pem);
-int target_chain_full(util_buf *out, const char *chain_pem);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "config/policy.h"
 #include "crypto/crypto.h"
+#include "observe/observe.h"
 #include "target/target.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -119,8 +120,8 @@ static void test_deploy_writes_every_part(void **vs)
 	snprintf(dir, sizeof(dir), "%s/a/b", allowed);
 	t = files_target(dir);
 	assert_int_equal(target_deploy(&env, &t, &m), 0);
-	assert_int_equal(target_chain_leaf(&leaf, chain.ptr), 0);
-	assert_int_equal(target_chain_intermediates(&inter, chain.ptr), 0);
+	assert_int_equal(observe_file_content(&leaf, OBSERVE_FILE_CERT, chain.ptr, key.ptr), 0);
+	assert_int_equal(observe_file_content(&inter, OBSERVE_FILE_CHAIN, chain.ptr, key.ptr), 0);
 	read_file(&b, dir, "cert.pem");
 	assert_string_equal(b.ptr, leaf.ptr);
 	read_file(&b, dir, "chain.pem");
