@@ -13,6 +13,7 @@
 #include "crypto/crypto.h"
 #include "crypto/pkcs12.h"
 #include "deploy_internal.h"
+#include "observe/observe.h"
 #include "target_internal.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -127,8 +128,8 @@ static int p12_deploy(const target_env *env, const config_target *t, const targe
 	}
 	if ((error = p12_password(&pass, env, t)) < 0 ||
 	    (error = crypto_key_parse(&key, m->key_pem, strlen(m->key_pem))) < 0 ||
-	    (error = target_chain_leaf(&leaf, m->chain_pem)) < 0 ||
-	    (error = target_chain_intermediates(&chain, m->chain_pem)) < 0)
+	    (error = observe_file_content(&leaf, OBSERVE_FILE_CERT, m->chain_pem, NULL)) < 0 ||
+	    (error = observe_file_content(&chain, OBSERVE_FILE_CHAIN, m->chain_pem, NULL)) < 0)
 		goto done;
 	o.password = pass;
 	if ((error = crypto_pkcs12_build(&der, leaf.ptr, leaf.size, chain.ptr, chain.size, key, &o)) < 0)

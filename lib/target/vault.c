@@ -9,6 +9,7 @@
 
 #include "crypto/crypto.h"
 #include "deploy_internal.h"
+#include "observe/observe.h"
 #include "target/vault_kv.h"
 #include "util/error.h"
 
@@ -97,9 +98,9 @@ static int vault_deploy(const target_env *env, const config_target *t, const tar
 		error = util_error_set(CERTOPS_EINVALID, "no private key for certificate '%s'", m->name);
 		goto done;
 	}
-	if ((error = target_chain_leaf(&leaf, m->chain_pem)) < 0 ||
-	    (error = target_chain_intermediates(&chain, m->chain_pem)) < 0 ||
-	    (error = target_chain_full(&full, m->chain_pem)) < 0 ||
+	if ((error = observe_file_content(&leaf, OBSERVE_FILE_CERT, m->chain_pem, NULL)) < 0 ||
+	    (error = observe_file_content(&chain, OBSERVE_FILE_CHAIN, m->chain_pem, NULL)) < 0 ||
+	    (error = observe_file_content(&full, OBSERVE_FILE_FULLCHAIN, m->chain_pem, NULL)) < 0 ||
 	    (error = crypto_cert_parse(&info, leaf.ptr, leaf.size)) < 0 ||
 	    (error = crypto_hex_encode(&fp, info.fingerprint, 32, 0)) < 0)
 		goto done;

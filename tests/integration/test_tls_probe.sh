@@ -56,7 +56,8 @@ test_served_stale_served_after_reload() {
 	# Fingerprints are compared without regard to case or ':'.
 	local colons
 	colons=$(openssl x509 -in "$TEST_TMP/new.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
-	probe 0 "127.0.0.1:$NGINX_PORT" "$colons"
+	# (with the window too: an old worker may still take a connection)
+	probe 0 --wait 10000 "127.0.0.1:$NGINX_PORT" "$colons" "$old"
 }
 
 test_foreign() {
