@@ -118,11 +118,17 @@ test_deploy_reload_verify_renew_and_stale() {
 	assert_eq "" "$(fact drift.0)"
 	assert_eq "stale $fp2" "$(fact verify.0)"
 
+	# As an apply verify action: a distinct error naming both certificates.
+	deploy 1 3 --older "$fp1" --older "$fp2" --verify-only --window 300
+	assert_eq "failed: verify 127.0.0.1:$NGINX_PORT (www.example.test): stale: serves $fp2, an older certificate, not $fp3" "$(fact verify.0)"
+
 	# The hook works again: the next deploy fixes it.
 	touch "$TEST_TMP/reload-ok"
 	deploy 0 3 --older "$fp1" --older "$fp2"
 	assert_eq ok "$(fact deploy.2)"
 	assert_eq "served $fp3" "$(fact verify.0)"
+	deploy 0 3 --verify-only
+	assert_eq ok "$(fact verify.0)"
 }
 
 test_outside_policy_deploys_nothing() {

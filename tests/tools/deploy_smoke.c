@@ -4,12 +4,14 @@
  * apply is to do it (issue 7), for tests/integration/test_deploy_nginx.sh.
  *
  *   deploy_smoke --dir DECL --policy POLICY --cert NAME --chain PEM --key PEM
- *                [--older FP]... [--window MS] [--observe]
+ *                [--older FP]... [--window MS] [--observe | --verify-only]
  *
  * --chain is the issued chain (leaf first), --key its key.  --older names
  * fingerprints of earlier certificates of ours (for "stale").  With
  * --observe nothing is deployed: each target's drift and each probe's
- * result are printed.  Prints "deploy.N=ok" / "deploy.N=failed: msg",
+ * result (observe_run + observe_tls_verify_all, as plan sees it) are
+ * printed.  --verify-only runs the probes as an apply verify action
+ * (observe_tls_verify_one): "verify.N=ok" or "verify.N=failed: msg".  Prints "deploy.N=ok" / "deploy.N=failed: msg",
  * "drift.N=..." and "verify.N=<status> <fingerprint>" ("error.N=" when
  * unreachable).  Exit 0 when everything deployed and every probe served.
  */
@@ -20,6 +22,7 @@
 #include "config/config.h"
 #include "config/policy.h"
 #include "crypto/crypto.h"
+#include "observe/observe.h"
 #include "observe/tls_probe.h"
 #include "target/deploy_internal.h"
 #include "target/exec_run.h"
@@ -64,7 +67,8 @@ int main(int argc, char **argv)
 		   *key_path = NULL, *older[MAX_OLDER];
 	size_t nolder = 0, i;
 	long window = 5000;
-	int observe = 0, rc = 1, failed = 0;
+	int observe = 0, verify_only = 0, rc = 1, failed = 0;
+	observe_result *obs = NULL;
 	config_set *set = NULL;
 	config_policy *policy = NULL;
 	util_diags d = UTIL_DIAGS_INIT;
@@ -79,6 +83,10 @@ int main(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < (size_t)argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--observe")) {
 			observe = 1;
+			continue;
+		}
+		if (!strcmp(a, "--verify-only")) {
+			verify_only = 1;
 			continue;
 		}
 		if (!v)
@@ -127,7 +135,19 @@ int main(int argc, char **argv)
 	env = (target_env){ policy };
 	printf("fingerprint=%s\n", fp.ptr);
 
-	for (i = 0; i < cert->ndeploy; i++) {
+	if (verify_only) {
+		for (i = 0; i < cert->nverify; i++) {
+			if (observe_tls_verify_one(cert, i, fp.ptr, older, nolder, window) < 0) {
+				printf("verify.%zu=failed: %s\n", i, util_error_message());
+				failed = 1;
+			} else {
+				printf("verify.%zu=ok\n", i);
+			}
+		}
+		rc = failed;
+		goto done;
+	}
+	for (i = 0; i < cert->ndeploy && !verify_only; i++) {
 		const config_target *t = &cert->deploy[i];
 		const target_ops *ops = ops_for(t->type);
 		int e;
@@ -155,15 +175,39 @@ int main(int argc, char **argv)
 		}
 		printf("deploy.%zu=ok\n", i);
 	}
+	if (observe) {
+		/* What plan sees: observe (no store: nothing issued) + the
+		 * online probes, classified against this certificate. */
+		observe_options oo = { OBSERVE_NO_TARGETS };
+		const observe_cert *oc = NULL;
+		size_t k;
+
+		if (observe_run(&obs, set, NULL, &oo) < 0 || observe_tls_verify_all(obs) < 0) {
+			fprintf(stderr, "deploy_smoke: %s\n", util_error_message());
+			goto done;
+		}
+		for (k = 0; k < obs->ncerts; k++)
+			if (obs->certs[k].cert == cert)
+				oc = &obs->certs[k];
+		for (i = 0; oc && i < oc->nverifies; i++) {
+			const observe_verify *ov = &oc->verifies[i];
+			observe_tls_status st = observe_tls_classify(ov->served_fingerprint, fp.ptr,
+								     older, nolder);
+			printf("verify.%zu=%s %s\n", i, observe_tls_status_name(st),
+			       ov->served_fingerprint ? ov->served_fingerprint : "");
+			if (ov->error)
+				printf("error.%zu=%s\n", i, ov->error);
+			if (st != OBSERVE_TLS_SERVED)
+				failed = 1;
+		}
+		rc = failed;
+		goto done;
+	}
 	for (i = 0; i < cert->nverify; i++) {
-		const config_verify *vf = &cert->verify[i];
-		observe_tls_endpoint ep = { vf->connect,
-					    vf->server_name ? vf->server_name
-							    : cert->domains.count ? cert->domains.items[0].value : NULL,
-					    vf->timeout * 1000 };
+		observe_tls_endpoint ep = observe_tls_endpoint_of(cert, i);
 		observe_tls_result r;
 
-		if (observe_tls_wait_served(&r, &ep, fp.ptr, older, nolder, observe ? 0 : window, 100) < 0)
+		if (observe_tls_wait_served(&r, &ep, fp.ptr, older, nolder, window, 100) < 0)
 			goto done;
 		printf("verify.%zu=%s %s\n", i, observe_tls_status_name(r.status), r.fingerprint);
 		if (r.error)
@@ -174,6 +218,7 @@ int main(int argc, char **argv)
 	}
 	rc = failed;
 done:
+	observe_result_free(obs);
 	crypto_cert_info_free(&info);
 	util_buf_free(&chain);
 	util_buf_free(&key);
@@ -184,6 +229,6 @@ done:
 	return rc;
 usage:
 	fprintf(stderr, "usage: deploy_smoke --dir DECL --policy POLICY --cert NAME --chain PEM "
-		"--key PEM [--older FP]... [--window MS] [--observe]\n");
+		"--key PEM [--older FP]... [--window MS] [--observe | --verify-only]\n");
 	return 64;
 }
