@@ -149,4 +149,13 @@ test_outside_policy_deploys_nothing() {
 	[ ! -e /etc/certops-test-outside ] || fail "wrote outside the policy"
 }
 
+test_example_validates_only_under_its_policy() {
+	assert_exit 0 "$CERTOPS" validate --policy "$TOP/examples/policies/nginx.yaml" "$TOP/examples/nginx"
+	assert_contains "$OUT$ERR" "1 certificate"
+	# Under the built-in default (no exec) both hooks are refused, by position.
+	assert_exit 65 "$CERTOPS" validate "$TOP/examples/nginx"
+	assert_contains "$OUT$ERR" "certops.yaml:44:17: deploy[1].exec.command: command '/usr/sbin/nginx -t' is not allowed"
+	assert_contains "$OUT$ERR" "deploy[2].exec.command: command '/usr/sbin/nginx -s reload' is not allowed"
+}
+
 run_tests "$@"
