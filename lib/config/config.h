@@ -203,7 +203,7 @@ typedef struct {
 	struct {
 		const char *path;
 		config_secret password;
-		int legacy; /* 0: AES-256/PBKDF2 ("modern"), 1: 3DES/RC2 */
+		int legacy; /* 0: AES-256/PBKDF2 ("modern"), 1: 3DES + SHA-1 MAC (crypto/pkcs12.h) */
 		const char *friendly_name;
 		unsigned mode; /* default 0600 */
 	} pkcs12;
