@@ -45,7 +45,7 @@ YAML
 	assert_eq ok "$(fact deploy.0)"
 	assert_eq ok "$(fact deploy.1)"
 	assert_file_mode "$TEST_TMP/out/modern.p12" 600
-	local f info leaf_pub p12_pub nchain
+	local f info nchain
 	openssl x509 -in "$TEST_TMP/issue/cert.pem" -noout -pubkey >"$TEST_TMP/leaf.pub"
 	nchain=$(grep -c 'BEGIN CERTIFICATE' "$TEST_TMP/issue/cert.pem")
 	for f in modern.p12 legacy.pfx; do

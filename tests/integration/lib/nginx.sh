@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # nginx.sh: a real nginx (Debian's nginx-light) for the deploy tests, on a
 # free loopback port, in the foreground (daemon off) under its own process
 # group, with everything (config, pid file, logs, temp dirs) in $TEST_TMP.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # vault.sh: the Vault stand-in (tests/tools/vault_standin.py, a small
 # python3 server implementing the documented KV v2 / token / AppRole
 # endpoints certops uses; Vault is not packaged for Debian) over TLS on a
