@@ -19,9 +19,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
-#include "observe/observe.h"
-
 typedef enum {
 	OBSERVE_TLS_SERVED = 0,
 	OBSERVE_TLS_STALE,
@@ -81,34 +78,5 @@ int observe_tls_wait_served(observe_tls_result *out,
 			    int64_t interval_ms);
 
 void observe_tls_result_free(observe_tls_result *r);
-
-/* ---- the glue for observe and apply (tls_verify.c) ---- */
-
-/*
- * The endpoint of a declared probe: connect, serverName (default: the
- * certificate's first domain), timeout.  Borrowed from the declaration.
- */
-observe_tls_endpoint observe_tls_endpoint_of(const config_certificate *cert,
-					     size_t index);
-
-/*
- * The online part of observation: probes every declared verify endpoint of
- * every certificate in obs (from observe_run) and fills each
- * observe_verify: checked = 1, served_fingerprint, or error when
- * unreachable.  Returns 0 (unreachable endpoints are outcomes), or
- * CERTOPS_ENOMEM.
- */
-int observe_tls_verify_all(observe_result *obs);
-
-/*
- * A verify action after a deploy: probes probe index of cert within
- * window_ms (observe_tls_wait_served) and returns 0 when expected is
- * served; otherwise sets the error ("verify 127.0.0.1:443 (www.example.com):
- * stale: serves <fp>, an older certificate, not <fp>") and returns
- * CERTOPS_ESTALE for stale, CERTOPS_EPEER for foreign or unreachable.
- */
-int observe_tls_verify_one(const config_certificate *cert, size_t index,
-			   const char *expected, const char *const *older,
-			   size_t nolder, int64_t window_ms);
 
 #endif

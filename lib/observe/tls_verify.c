@@ -1,13 +1,13 @@
 /*
  * verify: tls in observation and after deploys: the declared probes of a
- * certificate, run through tls_probe.c.  See tls_probe.h.
+ * certificate, run through tls_probe.c.  See tls_verify.h.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
 #include "observe/observe.h"
-#include "observe/tls_probe.h"
+#include "observe/tls_verify.h"
 #include "util/error.h"
 
 observe_tls_endpoint observe_tls_endpoint_of(const config_certificate *cert, size_t index)

@@ -23,7 +23,7 @@
 #include "config/policy.h"
 #include "crypto/crypto.h"
 #include "observe/observe.h"
-#include "observe/tls_probe.h"
+#include "observe/tls_verify.h"
 #include "target/deploy_internal.h"
 #include "target/exec_run.h"
 #include "util/error.h"
