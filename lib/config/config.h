@@ -203,7 +203,7 @@ typedef struct {
 	struct {
 		const char *path;
 		config_secret password;
-		int legacy; /* 0: AES-256/PBKDF2 ("modern"), 1: 3DES/RC2 */
+		int legacy; /* 0: AES-256/PBKDF2 ("modern"), 1: 3DES + SHA-1 MAC (crypto/pkcs12.h) */
 		const char *friendly_name;
 		unsigned mode; /* default 0600 */
 	} pkcs12;
@@ -215,8 +215,9 @@ typedef struct {
 		const char *address, *mount, *path, *namespace_;
 		config_secret token;
 		const char *ca_bundle;
-		/* Key names inside the secret; defaults cert, chain,
-		 * fullchain, key. */
+		/* Key names inside the secret; defaults certificate,
+		 * chain, fullchain, private_key (issue 7; the target also
+		 * writes not_after and fingerprint). */
 		const char *field_cert, *field_chain, *field_fullchain,
 			*field_key;
 	} vault;

@@ -248,10 +248,10 @@ static void decode_vault(cfg_dec *d, const cfg_node *n, config_target *t)
 	const char *addr;
 
 	t->vault.mount = "secret";
-	t->vault.field_cert = "cert";
+	t->vault.field_cert = "certificate";
 	t->vault.field_chain = "chain";
 	t->vault.field_fullchain = "fullchain";
-	t->vault.field_key = "key";
+	t->vault.field_key = "private_key";
 	if (!config__expect_map(d, n, allowed, &t->field_pos))
 		return;
 	if (config__get_str(d, n, "address", 1, &addr, &an) > 0) {

@@ -1,0 +1,133 @@
+/*
+ * The vault target: the certificate in one Vault / OpenBao KV v2 secret
+ * (docs/targets-deploy.md), written with check-and-set (vault_cert.c) over
+ * the client in vault_kv.c.  The token comes from a secret reference the
+ * policy allows; it and the key never reach a log.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "deploy_internal.h"
+#include "observe/observe.h"
+#include "target/vault_kv.h"
+#include "util/error.h"
+
+static int vault_describe(util_buf *out, const config_target *t)
+{
+	util_buf_printf(out, "vault:%s/", t->vault.address);
+	if (t->vault.namespace_)
+		util_buf_printf(out, "%s/", t->vault.namespace_);
+	util_buf_printf(out, "%s/%s", t->vault.mount, t->vault.path);
+	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+}
+
+static target_vault_names names_of(const config_target *t)
+{
+	target_vault_names n = { t->vault.field_cert, t->vault.field_chain,
+				 t->vault.field_fullchain, t->vault.field_key, NULL, NULL };
+	return n;
+}
+
+static int client_for(target_vault **out, char **token, const target_env *env,
+		      const config_target *t)
+{
+	target_vault_opts o;
+	int error;
+
+	if ((error = target__secret_read(token, env, &t->vault.token)) < 0)
+		return error;
+	memset(&o, 0, sizeof(o));
+	o.address = t->vault.address;
+	o.namespace_ = t->vault.namespace_;
+	o.ca_bundle = t->vault.ca_bundle;
+	o.token = *token;
+	return target_vault_new(out, &o);
+}
+
+static void token_free(char *token)
+{
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+}
+
+static int vault_observe(target_drifts *d, const target_env *env, const config_target *t,
+			 const target_material *m)
+{
+	target_vault_names n = names_of(t);
+	target_vault *v = NULL;
+	target_vault_state st = TARGET_VAULT_IN_SYNC;
+	char *token = NULL;
+	util_buf where = UTIL_BUF_INIT;
+	int error, rc = 0;
+
+	vault_describe(&where, t);
+	if ((error = client_for(&v, &token, env, t)) < 0 ||
+	    (error = target_vault_observe_cert(&st, NULL, v, t->vault.mount, t->vault.path, &n,
+					       m->fingerprint ? m->fingerprint : "", 0)) < 0) {
+		rc = target_drifts_add(d, where.ptr, "unreadable: %s", util_error_message());
+		goto done;
+	}
+	if (st != TARGET_VAULT_IN_SYNC)
+		rc = target_drifts_add(d, where.ptr, "%s",
+				       st == TARGET_VAULT_CHANGED ? "certificate differs"
+								  : target_vault_state_name(st));
+done:
+	util_error_clear();
+	target_vault_free(v);
+	token_free(token);
+	util_buf_free(&where);
+	return rc;
+}
+
+static int vault_deploy(const target_env *env, const config_target *t, const target_material *m)
+{
+	target_vault_names n = names_of(t);
+	target_vault_cert c;
+	target_vault *v = NULL;
+	crypto_cert_info info;
+	util_buf leaf = UTIL_BUF_INIT, chain = UTIL_BUF_INIT, full = UTIL_BUF_INIT,
+		 fp = UTIL_BUF_INIT;
+	char *token = NULL, not_after[21];
+	int error;
+
+	memset(&info, 0, sizeof(info));
+	if (!m->key_pem || !m->key_pem[0]) {
+		error = util_error_set(CERTOPS_EINVALID, "no private key for certificate '%s'", m->name);
+		goto done;
+	}
+	if ((error = observe_file_content(&leaf, OBSERVE_FILE_CERT, m->chain_pem, NULL)) < 0 ||
+	    (error = observe_file_content(&chain, OBSERVE_FILE_CHAIN, m->chain_pem, NULL)) < 0 ||
+	    (error = observe_file_content(&full, OBSERVE_FILE_FULLCHAIN, m->chain_pem, NULL)) < 0 ||
+	    (error = crypto_cert_parse(&info, leaf.ptr, leaf.size)) < 0 ||
+	    (error = crypto_hex_encode(&fp, info.fingerprint, 32, 0)) < 0)
+		goto done;
+	target__rfc3339(not_after, info.not_after);
+	c.certificate = leaf.ptr;
+	c.chain = chain.ptr;
+	c.fullchain = full.ptr;
+	c.private_key = m->key_pem;
+	c.not_after = not_after;
+	c.fingerprint = fp.ptr;
+	if ((error = client_for(&v, &token, env, t)) < 0 ||
+	    (error = target_vault_put_cert(NULL, v, t->vault.mount, t->vault.path, &n, &c)) < 0)
+		goto done;
+done:
+	target_vault_free(v);
+	token_free(token);
+	crypto_cert_info_free(&info);
+	util_buf_free(&leaf);
+	util_buf_free(&chain);
+	util_buf_free(&full);
+	util_buf_free(&fp);
+	return error;
+}
+
+const target_ops target__vault_ops = {
+	"vault",
+	vault_describe,
+	vault_observe,
+	vault_deploy,
+};
