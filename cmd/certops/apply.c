@@ -325,7 +325,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		po.prune = o.prune;
 		po.force = o.force;
 		po.nforce = o.nforce;
-		if ((error = observe_run(&obs, set, st, NULL)) < 0 ||
+		if ((error = observe_run(&obs, set, st, &(observe_options){ observe_online_default(), policy })) < 0 ||
 		    (error = plan_new(&p, set, obs, &po)) < 0) {
 			cli_print_error("planning");
 			goto done;

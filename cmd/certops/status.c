@@ -399,7 +399,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cli_cmd_status, "expected at most one directory");
 	if (first < argc)
 		dir = argv[first];
-	if ((rc = cmd_world_load(&w, ctx, dir, 0)) != 0) {
+	if ((rc = cmd_world_load(&w, ctx, dir, OBSERVE_OFFLINE)) != 0) {
 		exit_code = rc;
 		goto done;
 	}

@@ -68,7 +68,9 @@ int cmd_world_load(cmd_world *w, cli_ctx *ctx, const char *dir,
 		cli_print_error("opening the state store");
 		goto done;
 	}
-	oo.flags = observe_flags;
+	/* online (endpoints, vault) unless asked not to; secrets per policy */
+	oo.flags = observe_flags | observe_online_default();
+	oo.policy = w->policy;
 	if (observe_run(&w->obs, w->set, w->st, &oo) < 0) {
 		cli_print_error("observing");
 		goto done;

@@ -104,6 +104,22 @@ int apply_issue(apply_ctx *ctx, const config_certificate *cert,
 int apply_deploy(apply_ctx *ctx, const config_certificate *cert,
 		 const config_target *target);
 
+/*
+ * How long a verify after a reload waits for the endpoint to serve the
+ * new certificate (a graceful reload keeps old workers for a moment).
+ */
+#define APPLY_VERIFY_WINDOW_MS 10000
+
+/*
+ * Probes verify endpoint index of cert (observe_tls_verify_one) until it
+ * serves the current certificate or APPLY_VERIFY_WINDOW_MS has passed.
+ * 0 when served; CERTOPS_ESTALE (an older certificate of ours: the reload
+ * did not take) or CERTOPS_EPEER (foreign, unreachable), with the error
+ * naming the endpoint and both fingerprints.  Records nothing: the next
+ * observation probes again.
+ */
+int apply_verify(apply_ctx *ctx, const config_certificate *cert, size_t index);
+
 /* Runs one action of a resolved plan (its config pointers set). */
 int apply_action(apply_ctx *ctx, const plan_action *action);
 

@@ -17,6 +17,7 @@ int apply_deploy(apply_ctx *ctx, const config_certificate *cert,
 	target_env env = { ctx->opts.policy };
 	util_buf id = UTIL_BUF_INIT, msg = UTIL_BUF_INIT;
 	char hash[CONFIG_HASH_HEX_LEN + 1];
+	long long version = 0;
 	int error, rerr;
 
 	if ((error = observe_target_id(&id, cert, target)) < 0 ||
@@ -28,10 +29,13 @@ int apply_deploy(apply_ctx *ctx, const config_certificate *cert,
 			util_error_set(error, "certificate '%s' has not been issued", cert->name);
 		goto done;
 	}
+	memset(&m, 0, sizeof(m));
 	m.name = cert->name;
 	m.chain_pem = cur->chain_pem;
 	m.key_pem = cur->key_pem;
 	m.fingerprint = cur->meta.fingerprint;
+	m.cert = cert;              /* hooks get the files' paths */
+	m.version_out = &version;   /* vault: recorded for observation */
 	error = target_deploy(&env, target, &m);
 	/* the record says what was attempted, failures included, so the
 	 * next plan can say "PreviousFailed" and status can show why */
@@ -45,6 +49,7 @@ int apply_deploy(apply_ctx *ctx, const config_certificate *cert,
 	rec.time = time(NULL);
 	rec.result = error < 0 ? STATE_DEPLOY_FAILED : STATE_DEPLOY_OK;
 	rec.message = error < 0 ? msg.ptr : NULL;
+	rec.version = error < 0 ? 0 : version;
 	if ((rerr = state_deploy_put(ctx->opts.st, &rec)) < 0) {
 		if (error == 0)
 			error = rerr;

@@ -59,8 +59,9 @@ int apply_action(apply_ctx *ctx, const plan_action *a)
 			break;
 		return apply_deploy(ctx, a->cert_cfg, a->target_cfg);
 	case PLAN_ACTION_VERIFY:
-		return util_error_set(CERTOPS_EINVALID,
-				      "%s: verify probes are not built yet", a->id);
+		if (!a->cert_cfg || a->index < 0)
+			break;
+		return apply_verify(ctx, a->cert_cfg, (size_t)a->index);
 	case PLAN_ACTION_ORPHAN:
 		if (a->prune && a->target && !a->cert_cfg)
 			return state_deploy_delete(ctx->opts.st, a->target);
@@ -319,6 +320,7 @@ int apply_run(apply_report *report, apply_ctx *ctx, const plan *p)
 	plan *next = NULL;
 	observe_result *obs = NULL;
 	plan_options po;
+	observe_options oo = OBSERVE_OPTIONS_INIT;
 	size_t i, ran = 0, fresh;
 	unsigned round;
 	int error = 0;
@@ -340,7 +342,10 @@ int apply_run(apply_report *report, apply_ctx *ctx, const plan *p)
 		memset(&po, 0, sizeof(po));
 		po.now = ctx->opts.at ? ctx->opts.at : time(NULL);
 		po.prune = ctx->opts.prune;
-		if ((error = observe_run(&obs, ctx->opts.set, ctx->opts.st, NULL)) < 0 ||
+		/* online like the first plan, so a stale endpoint stays drift */
+		oo.flags = observe_online_default();
+		oo.policy = ctx->opts.policy;
+		if ((error = observe_run(&obs, ctx->opts.set, ctx->opts.st, &oo)) < 0 ||
 		    (error = plan_new(&next, ctx->opts.set, obs, &po)) < 0)
 			goto done;
 		cur = next;

@@ -154,7 +154,8 @@ void observe_result_free(observe_result *obs)
 static int target_run(observe_target *out, const config_certificate *cert,
 		      const config_target *target, const char *chain_pem,
 		      const char *key_pem, const char *current_fp,
-		      const state_deploy *record)
+		      const state_deploy *record, const config_policy *policy,
+		      unsigned flags)
 {
 	util_buf id = UTIL_BUF_INIT;
 	char hash[CONFIG_HASH_HEX_LEN + 1], fp[65];
@@ -186,9 +187,14 @@ static int target_run(observe_target *out, const config_certificate *cert,
 		if ((error = observe__files(out, chain_pem, key_pem, current_fp)) < 0)
 			goto done;
 		break;
+	case CONFIG_TARGET_PKCS12:
+	case CONFIG_TARGET_VAULT:
+		if ((error = observe__kind(out, policy, flags, chain_pem, key_pem,
+					   current_fp, record)) < 0)
+			goto done;
+		break;
 	default:
-		/* exec has nothing to look at; pkcs12 and vault observers
-		 * are issue 7's (the planner then trusts the record). */
+		/* exec has nothing to look at */
 		out->present = OBSERVE_PRESENT_UNKNOWN;
 		break;
 	}
@@ -220,7 +226,8 @@ int observe_target_run(observe_target *out, const config_certificate *cert,
 		}
 		util_error_clear();
 	}
-	error = target_run(out, cert, target, chain_pem, key_pem, current_fp, record);
+	error = target_run(out, cert, target, chain_pem, key_pem, current_fp, record,
+			   NULL, 0);
 	util_buf_free(&hex);
 	return error;
 }
@@ -335,7 +342,8 @@ static int needs_key(const config_certificate *cert)
 
 static int observe_cert_run(observe_cert *oc, const config_certificate *cert,
 			    state *st, state_deploy **records, size_t nrecords,
-			    unsigned char *used, unsigned flags)
+			    unsigned char *used, const config_policy *policy,
+			    unsigned flags)
 {
 	state_cert *sc = NULL;
 	util_buf id = UTIL_BUF_INIT;
@@ -381,7 +389,8 @@ static int observe_cert_run(observe_cert *oc, const config_certificate *cert,
 		rec = find_record(records, nrecords, used, id.ptr);
 		error = target_run(&oc->targets[i], cert, &cert->deploy[i],
 				   sc ? sc->chain_pem : NULL, sc ? sc->key_pem : NULL,
-				   oc->present ? oc->cur.fingerprint : NULL, rec);
+				   oc->present ? oc->cur.fingerprint : NULL, rec,
+				   policy, flags);
 		oc->ntargets = i + 1;
 		if (error < 0)
 			goto done;
@@ -538,6 +547,7 @@ typedef struct {
 	state_deploy **records;
 	size_t nrecords;
 	unsigned char *used;
+	const config_policy *policy;
 	unsigned flags;
 	size_t next;            /* atomic: the next certificate index */
 	int failed;             /* atomic: stop taking work */
@@ -555,7 +565,7 @@ static void *certs_worker(void *arg)
 	while (!__atomic_load_n(&j->failed, __ATOMIC_RELAXED) &&
 	       (i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->set->ncertificates) {
 		error = observe_cert_run(&j->obs->certs[i], j->set->certificates[i], j->st,
-					 j->records, j->nrecords, j->used, j->flags);
+					 j->records, j->nrecords, j->used, j->policy, j->flags);
 		if (error < 0) {
 			/* the error record is per thread: carry it to the caller */
 			pthread_mutex_lock(&j->mu);
@@ -572,7 +582,7 @@ static void *certs_worker(void *arg)
 
 static int observe_certs(observe_result *obs, const config_set *set, state *st,
 			 state_deploy **records, size_t nrecords, unsigned char *used,
-			 unsigned flags)
+			 const config_policy *policy, unsigned flags)
 {
 	certs_job j;
 	pthread_t tids[OBSERVE_THREADS_MAX];
@@ -586,6 +596,7 @@ static int observe_certs(observe_result *obs, const config_set *set, state *st,
 	j.records = records;
 	j.nrecords = nrecords;
 	j.used = used;
+	j.policy = policy;
 	j.flags = flags;
 	pthread_mutex_init(&j.mu, NULL);
 	nthreads = ncpu > 1 ? (size_t)ncpu : 1;
@@ -619,9 +630,12 @@ int observe_run(observe_result **out, const config_set *set, state *st,
 	size_t nrecords = 0, i;
 	unsigned char *used = NULL;
 	unsigned flags = opts ? opts->flags : 0;
+	const config_policy *policy = opts ? opts->policy : NULL;
 	int error = 0;
 
 	*out = NULL;
+	if (flags & OBSERVE_OFFLINE)
+		flags &= ~(unsigned)OBSERVE_ONLINE;
 	if (!(obs = calloc(1, sizeof(*obs))))
 		return util_error_set(CERTOPS_ENOMEM, "out of memory");
 	if (st) {
@@ -645,7 +659,10 @@ int observe_run(observe_result **out, const config_set *set, state *st,
 	    !(obs->certs = calloc(set->ncertificates, sizeof(*obs->certs))))
 		goto oom;
 	obs->ncerts = set->ncertificates;
-	if ((error = observe_certs(obs, set, st, records, nrecords, used, flags)) < 0)
+	if ((error = observe_certs(obs, set, st, records, nrecords, used, policy, flags)) < 0)
+		goto done;
+	/* the endpoints last: they take the longest and share nothing */
+	if ((flags & OBSERVE_ONLINE) && (error = observe__verifies(obs, st)) < 0)
 		goto done;
 	if (st && (error = observe_orphans(obs, st, records, nrecords, used)) < 0)
 		goto done;

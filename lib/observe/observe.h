@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "config/policy.h"
 #include "state/state.h"
 #include "util/buf.h"
 
@@ -201,6 +202,12 @@ struct observe_target {
 struct observe_verify {
 	const config_verify *verify; /* borrowed: cert->verify[index] */
 	int checked;         /* 0: not probed (offline observation) */
+	/*
+	 * When checked: what the endpoint serves compared with the current
+	 * certificate, an observe_tls_status (tls_probe.h): 0 served, 1
+	 * stale (an older version of ours), 2 foreign, 3 unreachable.
+	 */
+	int status;
 	char *served_fingerprint; /* leaf the endpoint served, or NULL */
 	char *error;         /* connect/handshake failure, or NULL */
 };
@@ -238,15 +245,35 @@ typedef struct {
 enum {
 	/* Skip the deploy targets (status without --targets, quick checks). */
 	OBSERVE_NO_TARGETS = 1 << 0,
-	/* Reserved for the online observer (ARI, TLS probes; issue 7). */
-	OBSERVE_ONLINE = 1 << 1
+	/*
+	 * Look beyond the local disk: probe every `verify: tls` endpoint of
+	 * an issued certificate, and read `vault` targets over the network.
+	 * Without it those stay unchecked (the planner trusts the records).
+	 */
+	OBSERVE_ONLINE = 1 << 1,
+	/* Never online, whatever observe_online_default says (status). */
+	OBSERVE_OFFLINE = 1 << 2
 };
 
 typedef struct {
 	unsigned flags;
+	/*
+	 * The local policy, or NULL.  Observing pkcs12 and vault targets
+	 * reads their secrets (password, token), which the policy must
+	 * allow; without a policy those targets are not read (the planner
+	 * then trusts the deployment records).
+	 */
+	const config_policy *policy;
 } observe_options;
 
-#define OBSERVE_OPTIONS_INIT { 0 }
+#define OBSERVE_OPTIONS_INIT { 0, NULL }
+
+/*
+ * The online flag plan and apply observe with: OBSERVE_ONLINE, unless the
+ * environment has CERTOPS_OFFLINE set to a non-empty value other than "0"
+ * (CI runners without network to the endpoints); then 0.
+ */
+unsigned observe_online_default(void);
 
 /*
  * Observes everything set declares.  st may be NULL: no store yet, so

@@ -479,7 +479,7 @@ static int plan_cert(plan *p, const observe_cert *oc, issue_decision *d,
 			if (!stale_serving)
 				continue;
 			reason = PLAN_REASON_DRIFTED;
-			util_buf_puts(&msg, "an endpoint does not serve the current certificate");
+			util_buf_puts(&msg, "an endpoint does not serve the current certificate (stale, foreign or unreachable)");
 		}
 		util_buf_clear(&id);
 		util_buf_printf(&id, "hook:%s", t->id);
@@ -512,9 +512,17 @@ static int plan_cert(plan *p, const observe_cert *oc, issue_decision *d,
 			reason = issue_id || ndeploys || nhooks ? PLAN_REASON_DEPLOYED :
 				PLAN_REASON_DRIFTED;
 			if (v && v->checked && !fp_equal(v->served_fingerprint, oc->cur.fingerprint)) {
-				util_buf_puts(&msg, " (serves ");
-				put_fp(&msg, v->served_fingerprint);
-				util_buf_puts(&msg, " now)");
+				/* v->status: observe_tls_status (tls_probe.h) */
+				if (!v->served_fingerprint) {
+					util_buf_printf(&msg, " (unreachable: %s)",
+							v->error ? v->error : "no handshake");
+				} else {
+					util_buf_printf(&msg, " (%s: serves ",
+							v->status == 1 ? "stale" : "foreign");
+					put_fp(&msg, v->served_fingerprint);
+					util_buf_puts(&msg, v->status == 1 ? ", an older certificate of ours)"
+						      : ", not a certificate of ours)");
+				}
 			}
 			if (util_buf_failed(&id) || util_buf_failed(&msg) ||
 			    !(a = emit(p, PLAN_ACTION_VERIFY, reason, id.ptr, &msg, c->name)))

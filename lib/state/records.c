@@ -213,6 +213,8 @@ static int deploy_load(state_deploy **out, const char *path, const char *target)
 	d->config_hash = state__json_strdup(doc, "configHash");
 	d->message = state__json_strdup(doc, "message");
 	d->time = state__json_time(doc, "time");
+	if (json_is_integer(json_object_get(doc, "version")))
+		d->version = json_integer_value(json_object_get(doc, "version"));
 	result = json_string_value(json_object_get(doc, "result"));
 	d->result = result && !strcmp(result, "ok") ? STATE_DEPLOY_OK : STATE_DEPLOY_FAILED;
 	*out = d;
@@ -358,7 +360,9 @@ int state_deploy_put(state *st, const state_deploy *deploy)
 	    state__json_set_str(doc, "message", deploy->message) < 0 ||
 	    state__json_set_time(doc, "time", deploy->time ? deploy->time : time(NULL)) < 0 ||
 	    state__json_set_str(doc, "result",
-				deploy->result == STATE_DEPLOY_OK ? "ok" : "failed") < 0) {
+				deploy->result == STATE_DEPLOY_OK ? "ok" : "failed") < 0 ||
+	    (deploy->version > 0 &&
+	     json_object_set_new(doc, "version", json_integer(deploy->version)) < 0)) {
 		error = oom();
 		goto out;
 	}

@@ -210,6 +210,11 @@ typedef struct {
 	time_t time;       /* when */
 	state_deploy_result result;
 	char *message;     /* error message when failed, or NULL */
+	/*
+	 * The version the target wrote where it has versions (a vault KV v2
+	 * secret), so observation can compare metadata only; 0: none.
+	 */
+	long long version;
 } state_deploy;
 
 /* Loads the record of target; CERTOPS_ENOTFOUND when none. */

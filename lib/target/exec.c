@@ -122,7 +122,7 @@ done:
 
 static int exec_deploy(const target_env *env, const config_target *t, const target_material *m)
 {
-	return target_exec_deploy_cert(env, t, m, NULL);
+	return target_exec_deploy_cert(env, t, m, m->cert);
 }
 
 const target_ops target__exec_ops = {

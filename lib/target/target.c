@@ -10,18 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deploy_internal.h"
 #include "target_internal.h"
 #include "util/error.h"
 
-/*
- * Indexed by config_target_type.  NULL: not built yet.  pkcs12, exec and
- * vault come with their own files (docs/targets.md, "Adding a target").
- */
+/* Indexed by config_target_type (docs/targets.md, "Adding a target"). */
 static const target_ops *const table[CONFIG_TARGET__COUNT] = {
 	[CONFIG_TARGET_FILES] = &target__files_ops,
-	[CONFIG_TARGET_PKCS12] = NULL,
-	[CONFIG_TARGET_EXEC] = NULL,
-	[CONFIG_TARGET_VAULT] = NULL,
+	[CONFIG_TARGET_PKCS12] = &target__pkcs12_ops,
+	[CONFIG_TARGET_EXEC] = &target__exec_ops,
+	[CONFIG_TARGET_VAULT] = &target__vault_ops,
 };
 
 const target_ops *target_ops_for(config_target_type type)

@@ -31,6 +31,21 @@ typedef struct {
 	const char *chain_pem;   /* leaf first, then intermediates */
 	const char *key_pem;     /* the private key; never logged */
 	const char *fingerprint; /* SHA-256 of the leaf DER, hex */
+	/*
+	 * The declaration the material is deployed for, or NULL: exec hooks
+	 * get the paths of its first files target (CERTOPS_CERT_PATH, ...).
+	 */
+	const config_certificate *cert;
+	/*
+	 * Filled by deploy, when not NULL: the version a vault target wrote
+	 * (recorded so observation can stay metadata-only); 0 otherwise.
+	 */
+	long long *version_out;
+	/*
+	 * For observe: the version recorded at the last deploy (vault), so
+	 * that an unchanged version is checked from metadata alone; 0: none.
+	 */
+	long long known_version;
 } target_material;
 
 /* What a target may do in this run (borrowed). */

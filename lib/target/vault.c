@@ -66,7 +66,8 @@ static int vault_observe(target_drifts *d, const target_env *env, const config_t
 	vault_describe(&where, t);
 	if ((error = client_for(&v, &token, env, t)) < 0 ||
 	    (error = target_vault_observe_cert(&st, NULL, v, t->vault.mount, t->vault.path, &n,
-					       m->fingerprint ? m->fingerprint : "", 0)) < 0) {
+					       m->fingerprint ? m->fingerprint : "",
+					       m->known_version)) < 0) {
 		rc = target_drifts_add(d, where.ptr, "unreadable: %s", util_error_message());
 		goto done;
 	}
@@ -91,6 +92,7 @@ static int vault_deploy(const target_env *env, const config_target *t, const tar
 	util_buf leaf = UTIL_BUF_INIT, chain = UTIL_BUF_INIT, full = UTIL_BUF_INIT,
 		 fp = UTIL_BUF_INIT;
 	char *token = NULL, not_after[21];
+	int64_t version = 0;
 	int error;
 
 	memset(&info, 0, sizeof(info));
@@ -112,8 +114,10 @@ static int vault_deploy(const target_env *env, const config_target *t, const tar
 	c.not_after = not_after;
 	c.fingerprint = fp.ptr;
 	if ((error = client_for(&v, &token, env, t)) < 0 ||
-	    (error = target_vault_put_cert(NULL, v, t->vault.mount, t->vault.path, &n, &c)) < 0)
+	    (error = target_vault_put_cert(&version, v, t->vault.mount, t->vault.path, &n, &c)) < 0)
 		goto done;
+	if (m->version_out)
+		*m->version_out = version;
 done:
 	target_vault_free(v);
 	token_free(token);

@@ -131,7 +131,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "deploy_smoke: %s\n", util_error_message());
 		goto done;
 	}
-	m = (target_material){ cert->name, chain.ptr, key.ptr, fp.ptr };
+	m = (target_material){ .name = cert->name, .chain_pem = chain.ptr, .key_pem = key.ptr,
+			       .fingerprint = fp.ptr, .cert = cert };
 	env = (target_env){ policy };
 	printf("fingerprint=%s\n", fp.ptr);
 
@@ -178,7 +179,7 @@ int main(int argc, char **argv)
 	if (observe) {
 		/* What plan sees: observe (no store: nothing issued) + the
 		 * online probes, classified against this certificate. */
-		observe_options oo = { OBSERVE_NO_TARGETS };
+		observe_options oo = { OBSERVE_NO_TARGETS, NULL };
 		const observe_cert *oc = NULL;
 		size_t k;
 

@@ -185,10 +185,12 @@ static void test_unresolved_and_unbuilt_actions(void **vs)
 	a.index = -1;
 	assert_int_equal(apply_action(ctx, &a), CERTOPS_EINVALID);
 	assert_non_null(strstr(util_error_message(), "not resolved"));
+	/* a verify without its declaration: not resolved either */
 	a.id = "verify:www:verify[0]";
 	a.kind = PLAN_ACTION_VERIFY;
+	a.index = 0;
 	assert_int_equal(apply_action(ctx, &a), CERTOPS_EINVALID);
-	assert_non_null(strstr(util_error_message(), "not built yet"));
+	assert_non_null(strstr(util_error_message(), "not resolved"));
 	/* a kept orphan changes nothing */
 	a.id = "orphan:old";
 	a.kind = PLAN_ACTION_ORPHAN;

@@ -82,7 +82,7 @@ static int setup(void **state)
 	crypto_hex_encode(&f->fp, info.fingerprint, 32, 0);
 	crypto_cert_info_free(&info);
 	crypto_key_free(k);
-	f->m = (target_material){ "www", f->chain.ptr, f->key.ptr, f->fp.ptr };
+	f->m = (target_material){ .name = "www", .chain_pem = f->chain.ptr, .key_pem = f->key.ptr, .fingerprint = f->fp.ptr };
 	setenv("CERTOPS_TEST_PFX", "pfx-password-1", 1);
 	setenv("CERTOPS_TEST_PFX_NEW", "pfx-password-2", 1);
 	util_buf_free(&yaml);

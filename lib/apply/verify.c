@@ -1,0 +1,54 @@
+/* A verify action: does the endpoint serve the current certificate now? */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply_internal.h"
+#include "observe/observe.h"
+#include "observe/tls_verify.h"
+#include "util/error.h"
+
+int apply_verify(apply_ctx *ctx, const config_certificate *cert, size_t index)
+{
+	state_cert *cur = NULL;
+	state_cert_meta *metas = NULL;
+	const char **older = NULL;
+	char expected[65], (*fps)[65] = NULL;
+	size_t count = 0, nolder = 0, i;
+	int error;
+
+	if (index >= cert->nverify)
+		return util_error_set(CERTOPS_EINVALID, "certificate '%s' has no verify[%zu]",
+				      cert->name, index);
+	if ((error = state_cert_current(&cur, ctx->opts.st, cert->name, 0)) < 0) {
+		if (error == CERTOPS_ENOTFOUND)
+			util_error_set(error, "certificate '%s' has not been issued", cert->name);
+		goto done;
+	}
+	if (!cur->meta.fingerprint || observe_fingerprint_norm(expected, cur->meta.fingerprint) < 0) {
+		error = util_error_set(CERTOPS_EINVALID, "certificate '%s': no fingerprint in the store",
+				       cert->name);
+		goto done;
+	}
+	/* older versions of ours tell "stale" (no reload) from "foreign" */
+	if (state_cert_versions(&metas, &count, ctx->opts.st, cert->name) < 0) {
+		util_error_clear();
+		count = 0;
+	}
+	if (count && (!(older = calloc(count, sizeof(*older))) ||
+		      !(fps = calloc(count, sizeof(*fps))))) {
+		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < count; i++)
+		if (metas[i].fingerprint && observe_fingerprint_norm(fps[i], metas[i].fingerprint) == 0 &&
+		    strcmp(fps[i], expected))
+			older[nolder++] = fps[i];
+	error = observe_tls_verify_one(cert, index, expected, older, nolder,
+				       APPLY_VERIFY_WINDOW_MS);
+done:
+	free(older);
+	free(fps);
+	state_cert_meta_array_free(metas, count);
+	state_cert_free(cur);
+	return error;
+}
