@@ -109,10 +109,13 @@ int apply_deploy(apply_ctx *ctx, const config_certificate *cert,
  * new certificate (a graceful reload keeps old workers for a moment).
  */
 #define APPLY_VERIFY_WINDOW_MS 10000
+/* Served twice this far apart counts (old workers stop accepting). */
+#define APPLY_VERIFY_SETTLE_MS 300
 
 /*
  * Probes verify endpoint index of cert (observe_tls_verify_one) until it
- * serves the current certificate or APPLY_VERIFY_WINDOW_MS has passed.
+ * serves the current certificate twice APPLY_VERIFY_SETTLE_MS apart, or
+ * APPLY_VERIFY_WINDOW_MS has passed.
  * 0 when served; CERTOPS_ESTALE (an older certificate of ours: the reload
  * did not take) or CERTOPS_EPEER (foreign, unreachable), with the error
  * naming the endpoint and both fingerprints.  Records nothing: the next

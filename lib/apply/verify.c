@@ -1,11 +1,47 @@
 /* A verify action: does the endpoint serve the current certificate now? */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "apply_internal.h"
 #include "observe/observe.h"
 #include "observe/tls_verify.h"
 #include "util/error.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Served, and still served a moment later.  During a graceful reload the
+ * old workers of a server like nginx may accept a few more connections
+ * after a new worker already answered with the new certificate; one
+ * lucky handshake would pass here and the next observation would find
+ * the endpoint stale.
+ */
+static int confirm_served(const config_certificate *cert, size_t index,
+			  const char *expected, const char *const *older, size_t nolder)
+{
+	int64_t deadline = now_ms() + APPLY_VERIFY_WINDOW_MS, left;
+	struct timespec pause = { 0, APPLY_VERIFY_SETTLE_MS * 1000000L };
+	int error;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if ((error = observe_tls_verify_one(cert, index, expected, older, nolder,
+						    left > 0 ? left : 0)) < 0)
+			return error;
+		nanosleep(&pause, NULL);
+		if ((error = observe_tls_verify_one(cert, index, expected, older, nolder, 0)) == 0 ||
+		    error == CERTOPS_ENOMEM || now_ms() >= deadline)
+			return error;
+		util_error_clear();
+	}
+}
 
 int apply_verify(apply_ctx *ctx, const config_certificate *cert, size_t index)
 {
@@ -43,8 +79,7 @@ int apply_verify(apply_ctx *ctx, const config_certificate *cert, size_t index)
 		if (metas[i].fingerprint && observe_fingerprint_norm(fps[i], metas[i].fingerprint) == 0 &&
 		    strcmp(fps[i], expected))
 			older[nolder++] = fps[i];
-	error = observe_tls_verify_one(cert, index, expected, older, nolder,
-				       APPLY_VERIFY_WINDOW_MS);
+	error = confirm_served(cert, index, expected, older, nolder);
 done:
 	free(older);
 	free(fps);
