@@ -475,12 +475,32 @@ static void test_served_stale_reruns_hooks(void **vs)
 	all_in_sync(f);
 	www = ocert(f->obs, "www");
 	www->verifies[0].checked = 1;
+	www->verifies[0].status = 1; /* OBSERVE_TLS_STALE */
 	www->verifies[0].served_fingerprint = strdup(FP_B);
 	replan(f, T0);
 	assert_string_equal(plan_reason_name(must_find(f->p, "hook:www:exec[2]")->reason),
 			    "Drifted");
 	assert_non_null(strstr(must_find(f->p, "verify:www:verify[0]")->message,
-			       "serves bbbbbbbbbbbbbbbb..."));
+			       "(stale: serves bbbbbbbbbbbbbbbb..., an older certificate of ours)"));
+	/* someone else's certificate: foreign, hooks again too */
+	www->verifies[0].status = 2; /* OBSERVE_TLS_FOREIGN */
+	replan(f, T0);
+	assert_non_null(must_find(f->p, "hook:www:exec[2]"));
+	assert_non_null(strstr(must_find(f->p, "verify:www:verify[0]")->message,
+			       "(foreign: serves bbbbbbbbbbbbbbbb..., not a certificate of ours)"));
+	/* no handshake: unreachable, with the error */
+	www->verifies[0].status = 3; /* OBSERVE_TLS_UNREACHABLE */
+	free(www->verifies[0].served_fingerprint);
+	www->verifies[0].served_fingerprint = NULL;
+	www->verifies[0].error = strdup("connect 127.0.0.1:443: Connection refused");
+	replan(f, T0);
+	assert_non_null(must_find(f->p, "hook:www:exec[2]"));
+	assert_non_null(strstr(must_find(f->p, "verify:www:verify[0]")->message,
+			       "(unreachable: connect 127.0.0.1:443: Connection refused)"));
+	free(www->verifies[0].error);
+	www->verifies[0].error = NULL;
+	www->verifies[0].status = 0;
+	www->verifies[0].served_fingerprint = strdup(FP_B);
 	www->verifies[0].served_fingerprint[0] = 'a';
 	memset(www->verifies[0].served_fingerprint, 'a', 64);
 	replan(f, T0);
