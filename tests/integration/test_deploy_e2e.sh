@@ -287,6 +287,26 @@ YAML
 	assert_eq $((v1 + 2)) "$(vault_get version)" "version after the repair"
 	plan_exit 0 "$TEST_TMP/decl"
 	assert_contains "$OUT" "No changes"
+
+	# Another writer is first once (check-and-set fails): certops re-reads
+	# and retries, the renewed certificate lands.
+	vault_race 1
+	apply 0 --force www "$TEST_TMP/decl"
+	vault_get certificate >"$cert_file"
+	assert_ne "$want" "$(fp "$cert_file")" "certificate after the forced renewal"
+	assert_eq "$(fp "$cert_file")" "$(vault_get fingerprint)" "fingerprint after the retry"
+	# ...twice: a clear error, and the next apply deploys it.
+	vault_race 2
+	apply 1 --force www "$TEST_TMP/decl"
+	assert_contains "$OUT$ERR" "another writer changed the secret twice while certops wrote it"
+	plan_exit 2 "$TEST_TMP/decl"
+	assert_contains "$OUT" "deploy:www:vault[0]"
+	apply 0 "$TEST_TMP/decl"
+	vault_get certificate >"$cert_file"
+	assert_eq "$(fp "$cert_file")" "$(vault_get fingerprint)" "fingerprint after the retry"
+	assert_eq 3 "$(versions www)" "certificate versions"
+	plan_exit 0 "$TEST_TMP/decl"
+	assert_contains "$OUT" "No changes"
 }
 
 test_outside_policy_changes_nothing() {
