@@ -290,7 +290,9 @@ void observe_result_free(observe_result *obs);
  * Observes one target of cert into *out (cleared first; release with
  * observe_target_clear), given the current certificate's chain and key
  * PEM (NULL when there is none) and the deployment record (NULL: none).
- * Used by observe_run; exported for apply's re-checks and tests.
+ * Used by observe_run; exported for apply's re-checks and tests.  Without
+ * a policy it does not read pkcs12 or vault targets (their present stays
+ * OBSERVE_PRESENT_UNKNOWN); observe_run does, given observe_options.policy.
  */
 int observe_target_run(observe_target *out, const config_certificate *cert,
 		       const config_target *target, const char *chain_pem,
