@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# The Git source (lib/source) through `certops reconcile --once --repo`:
+# real repositories made here (a work tree and a bare remote over file://).
+. "$(dirname "$0")/lib/testlib.sh"
+
+export GIT_AUTHOR_NAME=ops GIT_AUTHOR_EMAIL=ops@example.com
+export GIT_COMMITTER_NAME=ops GIT_COMMITTER_EMAIL=ops@example.com
+export GIT_CONFIG_NOSYSTEM=1 HOME="${TEST_TMP:-/tmp}"
+
+# A work tree with the quickstart declaration, pushed to a bare remote.
+mkremote() {
+	git init -q -b main "$TEST_TMP/work"
+	cp "$TOP/examples/quickstart/certops.yaml" "$TEST_TMP/work/"
+	git -C "$TEST_TMP/work" add -A
+	git -C "$TEST_TMP/work" commit -qm "first certificate"
+	git init -q --bare -b main "$TEST_TMP/remote.git"
+	git -C "$TEST_TMP/work" remote add origin "$TEST_TMP/remote.git"
+	git -C "$TEST_TMP/work" push -q origin main
+	REPO="file://$TEST_TMP/remote.git"
+	STATE="$TEST_TMP/state"
+}
+
+# Adds a certificate named $1 in a new commit and pushes it.
+add_cert() {
+	cat >>"$TEST_TMP/work/certops.yaml" <<EOF
+---
+kind: Certificate
+name: $1
+issuer: pebble
+domains: [$1.example.com]
+challenge:
+  http01: {listen: "127.0.0.1:5002"}
+deploy:
+  - files: {dir: /tmp/certops-demo/quickstart/$1, fullchain: fullchain.pem, key: privkey.pem}
+EOF
+	git -C "$TEST_TMP/work" commit -qam "add $1" "${@:2}"
+	git -C "$TEST_TMP/work" push -q -f origin HEAD:main
+}
+
+head_of() { git -C "$TEST_TMP/work" rev-parse "${1:-HEAD}"; }
+
+reconcile() { "$CERTOPS" reconcile --once --state "$STATE" --repo "$REPO" "$@"; }
+
+cache_repo() { echo "$STATE"/source/*/repo; }
+
+test_reconcile_once_names_the_commit() {
+	mkremote
+	assert_exit 0 reconcile --ref main
+	assert_contains "$OUT" "source: $REPO refs/heads/main at commit $(head_of)"
+	assert_contains "$OUT" "valid: 1 certificate"
+	assert_file_mode "$STATE/source" 700
+	assert_file_mode "$(dirname "$(cache_repo)")" 700
+	# The status record names the commit too.
+	assert_contains "$(cat "$STATE/reconcile/status.json")" "\"commit\": \"$(head_of)\""
+	assert_contains "$(cat "$STATE/reconcile/status.json")" '"result": "ok"'
+}
+
+test_default_ref_is_the_remote_head() {
+	mkremote
+	git -C "$TEST_TMP/work" checkout -q -b other
+	add_cert api
+	git -C "$TEST_TMP/work" push -q origin other
+	git -C "$TEST_TMP/work" checkout -q main
+	git -C "$TEST_TMP/work" push -q -f origin main
+	assert_exit 0 reconcile
+	assert_contains "$OUT" "refs/heads/main at commit $(head_of main)"
+	# The remote's HEAD moves to another branch: the next run follows it.
+	git -C "$TEST_TMP/remote.git" symbolic-ref HEAD refs/heads/other
+	assert_exit 0 reconcile
+	assert_contains "$OUT" "refs/heads/other at commit $(head_of other)"
+	assert_contains "$OUT" "valid: 2 certificates"
+}
+
+test_moved_branch_is_fetched_not_recloned() {
+	mkremote
+	local first inode marker
+	first=$(head_of)
+	assert_exit 0 reconcile --ref main
+	inode=$(stat -c %i "$(cache_repo)/.git/objects")
+	marker="$(cache_repo)/.git/certops-test-marker"
+	touch "$marker"
+	add_cert api
+	assert_ne "$first" "$(head_of)" "new commit"
+	assert_exit 0 reconcile --ref main
+	assert_contains "$OUT" "at commit $(head_of)"
+	assert_contains "$OUT" "valid: 2 certificates"
+	assert_eq "$inode" "$(stat -c %i "$(cache_repo)/.git/objects")" "objects dir inode"
+	[ -e "$marker" ] || fail "the cache was re-cloned (marker gone)"
+	# The work tree is exactly the commit: an edit left in it is undone.
+	echo "garbage: [" >"$(cache_repo)/stray.yaml"
+	assert_exit 0 reconcile --ref main
+	[ ! -e "$(cache_repo)/stray.yaml" ] || fail "untracked file survived the checkout"
+}
+
+test_tags_commits_and_paths() {
+	mkremote
+	local first
+	first=$(head_of)
+	git -C "$TEST_TMP/work" tag v1
+	git -C "$TEST_TMP/work" push -q origin v1
+	mkdir "$TEST_TMP/work/prod"
+	git -C "$TEST_TMP/work" mv certops.yaml prod/
+	git -C "$TEST_TMP/work" commit -qm "move to prod/"
+	git -C "$TEST_TMP/work" push -q origin main
+	assert_exit 0 reconcile --ref v1
+	assert_contains "$OUT" "refs/tags/v1 at commit $first"
+	assert_exit 0 reconcile --ref "${first:0:12}"
+	assert_contains "$OUT" "at commit $first"
+	assert_exit 0 reconcile --ref main --path prod
+	assert_contains "$OUT" "valid: 1 certificate"
+	# At the top there are no declarations left: nothing to find is fine,
+	# but a sub-path that is not there, or leaves the tree, is an error.
+	assert_exit 65 reconcile --ref main --path nope
+	assert_contains "$ERR" "path 'nope' is not a directory"
+	assert_exit 65 reconcile --ref main --path ../..
+	assert_contains "$ERR" "must be relative and stay inside"
+	assert_exit 65 reconcile --ref no-such-branch
+	assert_contains "$ERR" "ref 'no-such-branch' is not a branch, tag or commit"
+}
+
+test_offline_uses_the_cached_commit_and_says_so() {
+	mkremote
+	local metrics="$TEST_TMP/metrics.prom"
+	assert_exit 0 reconcile --ref main
+	mv "$TEST_TMP/remote.git" "$TEST_TMP/remote.away"
+	assert_exit 0 reconcile --ref main --metrics-file "$metrics"
+	assert_contains "$OUT" "at commit $(head_of) (OFFLINE: cached, not fetched)"
+	assert_contains "$ERR" "OFFLINE: cannot fetch '$REPO'"
+	assert_contains "$(cat "$STATE/reconcile/status.json")" '"offline": true'
+	assert_contains "$(cat "$metrics")" "certops_source_offline 1"
+	assert_contains "$(cat "$metrics")" "certops_source_offline_cycles_total 1"
+	# The remote comes back with a new commit: it is fetched again.
+	mv "$TEST_TMP/remote.away" "$TEST_TMP/remote.git"
+	add_cert api
+	assert_exit 0 reconcile --ref main --metrics-file "$metrics"
+	assert_contains "$OUT" "at commit $(head_of)"
+	assert_not_contains "$OUT" "OFFLINE"
+	assert_contains "$(cat "$metrics")" "certops_source_offline 0"
+	assert_contains "$(cat "$metrics")" "certops_source_offline_cycles_total 1"
+	assert_contains "$(cat "$metrics")" "certops_reconcile_cycles_total 3"
+}
+
+test_unreachable_remote_without_cache_fails() {
+	mkremote
+	REPO="file://$TEST_TMP/nowhere.git"
+	assert_exit 1 reconcile --ref main
+	assert_contains "$ERR" "cannot fetch '$REPO'"
+	assert_contains "$ERR" "nothing usable is cached"
+	assert_contains "$(cat "$STATE/reconcile/status.json")" '"result": "error"'
+}
+
+test_refuses_a_commit_older_than_the_last_applied() {
+	mkremote
+	local first second
+	first=$(head_of)
+	add_cert api
+	second=$(head_of)
+	assert_exit 0 reconcile --ref main
+	"$TOOLS/source_tool" record "$STATE" "$second"
+	assert_eq "$second" "$("$TOOLS/source_tool" last "$STATE")"
+	# Going back by ref is refused, with both commits named...
+	assert_exit 1 reconcile --ref "$first"
+	assert_contains "$ERR" "commit $first does not descend from the last applied commit $second"
+	assert_contains "$ERR" "--force-older"
+	# ...and so is a branch rewritten behind our back (a stale mirror).
+	git -C "$TEST_TMP/work" reset -q --hard "$first"
+	git -C "$TEST_TMP/work" push -q -f origin main
+	assert_exit 1 reconcile --ref main
+	assert_contains "$ERR" "commit $first does not descend"
+	assert_exit 0 reconcile --ref main --force-older
+	assert_contains "$OUT" "at commit $first"
+	assert_contains "$ERR" "--force-older"
+	# Moving forward from the last applied commit is fine.
+	"$TOOLS/source_tool" record "$STATE" "$first"
+	add_cert mail
+	assert_exit 0 reconcile --ref main
+	assert_contains "$OUT" "at commit $(head_of)"
+}
+
+# An SSH signing key and an allowed_signers file naming it.
+mksigner() { # name
+	ssh-keygen -q -t ed25519 -N '' -C "$1" -f "$TEST_TMP/$1" >/dev/null
+}
+
+signed() { # key, git args...
+	local key=$1
+	shift
+	git -C "$TEST_TMP/work" -c gpg.format=ssh -c user.signingkey="$TEST_TMP/$key" \
+		"$@"
+}
+
+test_require_signed_ssh() {
+	mkremote
+	mksigner ops
+	mksigner mallory
+	printf 'ops@example.com namespaces="git" %s\n' "$(cat "$TEST_TMP/ops.pub")" \
+		>"$TEST_TMP/allowed_signers"
+	local sigopts=(--require-signed --allowed-signers "$TEST_TMP/allowed_signers")
+
+	# The first commit is unsigned: refused, naming the commit.
+	assert_exit 1 reconcile --ref main "${sigopts[@]}"
+	assert_contains "$ERR" "commit $(head_of) is not signed"
+	assert_contains "$(cat "$STATE/reconcile/status.json")" '"result": "error"'
+
+	signed ops commit -q -S --allow-empty -m "signed by ops"
+	git -C "$TEST_TMP/work" push -q origin main
+	assert_exit 0 reconcile --ref main "${sigopts[@]}"
+	assert_contains "$OUT" "at commit $(head_of)"
+	assert_contains "$ERR" "signed by ops@example.com"
+	local good
+	good=$(head_of)
+
+	# Signed by a key that is not allowed: refused, and the cache's work
+	# tree stays at the last good commit.
+	echo "# mallory was here" >>"$TEST_TMP/work/certops.yaml"
+	signed mallory commit -q -S -am "signed by mallory"
+	git -C "$TEST_TMP/work" push -q origin main
+	assert_exit 1 reconcile --ref main "${sigopts[@]}"
+	assert_contains "$ERR" "commit $(head_of) is signed by a key that is not in the allowed signers"
+	assert_eq "$good" "$(git -C "$(cache_repo)" rev-parse HEAD)" "checked-out commit"
+	assert_not_contains "$(cat "$(cache_repo)/certops.yaml")" "mallory"
+
+	# --require-signed without a key list is a usage error.
+	assert_exit 64 reconcile --ref main --require-signed
+	assert_contains "$ERR" "--allowed-signers"
+}
+
+test_require_signed_openpgp() {
+	mkremote
+	export GNUPGHOME="$TEST_TMP/gnupg"
+	mkdir -m 700 "$GNUPGHOME"
+	on_exit 'gpgconf --homedir "$GNUPGHOME" --kill all 2>/dev/null || true'
+	gpg --batch --quiet --passphrase '' --quick-gen-key "ops <ops@example.com>" ed25519 sign never 2>/dev/null
+	gpg --batch --quiet --export ops@example.com >"$TEST_TMP/allowed.gpg"
+	git -C "$TEST_TMP/work" -c user.signingkey=ops@example.com commit -q -S --allow-empty -m "pgp signed"
+	git -C "$TEST_TMP/work" push -q origin main
+	assert_exit 0 reconcile --ref main --require-signed --gpg-keyring "$TEST_TMP/allowed.gpg"
+	assert_contains "$OUT" "at commit $(head_of)"
+	# An SSH-signed or unsigned commit is refused when only OpenPGP keys
+	# are allowed.
+	git -C "$TEST_TMP/work" commit -q --allow-empty -m "unsigned"
+	git -C "$TEST_TMP/work" push -q origin main
+	assert_exit 1 reconcile --ref main --require-signed --gpg-keyring "$TEST_TMP/allowed.gpg"
+	assert_contains "$ERR" "commit $(head_of) is not signed"
+	# A keyring without the signer's key refuses the signed commit.
+	gpg --batch --quiet --passphrase '' --quick-gen-key "other <other@example.com>" ed25519 sign never 2>/dev/null
+	gpg --batch --quiet --export other@example.com >"$TEST_TMP/other.gpg"
+	git -C "$TEST_TMP/work" -c user.signingkey=ops@example.com commit -q -S --allow-empty -m "pgp signed again"
+	git -C "$TEST_TMP/work" push -q origin main
+	assert_exit 1 reconcile --ref main --require-signed --gpg-keyring "$TEST_TMP/other.gpg"
+	assert_contains "$ERR" "commit $(head_of) is not signed by a key in the keyring"
+}
+
+test_plain_directory_and_usage() {
+	STATE="$TEST_TMP/state"
+	assert_exit 0 "$CERTOPS" reconcile --once --state "$STATE" "$TOP/examples/quickstart"
+	assert_contains "$OUT" "source: directory $TOP/examples/quickstart"
+	assert_exit 64 "$CERTOPS" reconcile --once --state "$STATE" --ref main "$TOP/examples/quickstart"
+	assert_contains "$ERR" "need --repo"
+	assert_exit 64 "$CERTOPS" reconcile --once --state "$STATE" --interval nonsense
+	assert_contains "$ERR" "bad duration 'nonsense'"
+	assert_exit 0 "$CERTOPS" reconcile --help
+	assert_contains "$OUT" "--repo URL"
+	assert_contains "$OUT" "--metrics-file PATH"
+}
+
+test_invalid_declarations_fail_the_cycle() {
+	mkremote
+	printf 'kind: Certificate\nname: broken\n' >"$TEST_TMP/work/broken.yaml"
+	git -C "$TEST_TMP/work" add broken.yaml
+	git -C "$TEST_TMP/work" commit -qm broken
+	git -C "$TEST_TMP/work" push -q origin main
+	assert_exit 65 reconcile --ref main --metrics-file "$TEST_TMP/m.prom"
+	assert_contains "$ERR" "broken.yaml:"
+	assert_contains "$(cat "$STATE/reconcile/status.json")" '"result": "invalid"'
+	assert_contains "$(cat "$TEST_TMP/m.prom")" "certops_reconcile_up 0"
+	python3 "$TOP/tests/tools/prom_check.py" "$TEST_TMP/m.prom"
+}
+
+status_cycles() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cycles"])' "$STATE/reconcile/status.json" 2>/dev/null || echo 0; }
+# For wait_for, which runs a command again and again (not a $(...) once).
+cycles_at_least() { [ "$(status_cycles)" -ge "$1" ]; }
+
+test_loop_runs_cycles_and_stops_on_sigterm() {
+	mkremote
+	local metrics="$TEST_TMP/metrics.prom" pid
+	"$CERTOPS" reconcile --state "$STATE" --repo "$REPO" --interval 1s --jitter 1s \
+		--metrics-file "$metrics" >"$TEST_TMP/loop.out" 2>"$TEST_TMP/loop.err" &
+	pid=$!
+	echo "$pid" >>"$TEST_PIDS"
+	wait_for 60 cycles_at_least 3 || fail "fewer than 3 cycles: $(cat "$TEST_TMP/loop.err")"
+	python3 "$TOP/tests/tools/prom_check.py" "$metrics"
+	assert_contains "$(cat "$metrics")" "certops_reconcile_up 1"
+	assert_contains "$(cat "$metrics")" "certops_source_info{url=\"$REPO\",ref=\"refs/heads/main\",commit=\"$(head_of)\"} 1"
+	kill -TERM "$pid"
+	wait_for 10 sh -c "! kill -0 $pid" || fail "reconcile ignored SIGTERM"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_eq 0 "$rc" "exit status after SIGTERM"
+	assert_contains "$(cat "$TEST_TMP/loop.err")" "stopping on signal"
+}
+
+test_sighup_runs_a_cycle_now() {
+	mkremote
+	local pid
+	"$CERTOPS" reconcile --state "$STATE" --repo "$REPO" --interval 1h \
+		>"$TEST_TMP/loop.out" 2>"$TEST_TMP/loop.err" &
+	pid=$!
+	echo "$pid" >>"$TEST_PIDS"
+	on_exit "kill -TERM $pid 2>/dev/null || true"
+	wait_for 30 cycles_at_least 1 || fail "no first cycle"
+	add_cert api
+	kill -HUP "$pid"
+	wait_for 30 cycles_at_least 2 || fail "SIGHUP did not start a cycle"
+	assert_contains "$(cat "$STATE/reconcile/status.json")" "\"commit\": \"$(head_of)\""
+	assert_contains "$(cat "$TEST_TMP/loop.err")" "SIGHUP"
+	kill -TERM "$pid"
+	wait_for 10 sh -c "! kill -0 $pid" || fail "reconcile ignored SIGTERM"
+}
+
+run_tests "$@"
