@@ -6,7 +6,9 @@
  *   last-applied            the commit last recorded by source_record_applied
  *   <id>/lock               flock'd for the duration of a resolve
  *   <id>/remote-head        the remote's default branch, from the last fetch
- *   <id>/repo/              a non-bare clone; its work tree is what is loaded
+ *   <id>/repo/              a non-bare repository (no remote configured: the
+ *                           URL is given on each fetch); its work tree is
+ *                           what is loaded
  *   <id>/tmp/               signature files while they are checked
  * <id> is a hash of the URL, so two remotes never share a cache.
  */
@@ -194,37 +196,35 @@ done:
 	return error;
 }
 
-/* Opens the cache repository, creating it with an "origin" remote. */
-static int open_cache(git_repository **repo, const char *path, const char *url)
+/* Opens the cache repository, creating it when missing. */
+static int open_cache(git_repository **repo, const char *path)
 {
-	git_remote *remote = NULL;
-	int error;
-
 	if (git_repository_open_ext(repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
 				    NULL) == 0)
 		return 0;
 	if (git_repository_init(repo, path, 0) < 0)
 		return source__git_error(CERTOPS_ERROR, "creating the source cache");
-	if (git_remote_create(&remote, *repo, "origin", url) < 0 ||
-	    git_remote_add_fetch(*repo, "origin", "+refs/tags/*:refs/tags/*") < 0) {
-		error = source__git_error(CERTOPS_ERROR, "configuring the source cache");
-		git_remote_free(remote);
-		git_repository_free(*repo);
-		*repo = NULL;
-		return error;
-	}
-	git_remote_free(remote);
 	return 0;
 }
 
-/* Fetches origin; on success records the remote's default branch. */
+/*
+ * Fetches every branch (as refs/remotes/origin/NAME) and tag; on success
+ * records the remote's default branch.  The remote is an in-memory one made
+ * from the URL, never read from the cache's config: libgit2 1.5 leaks in
+ * its config regex lookups (remote by name, url.*.insteadOf), and a config
+ * edited inside the cache must not redirect the fetch anyway.
+ */
 static int fetch(git_repository *repo, const source_opts *o, const char *head_file)
 {
 	git_remote_callbacks cb;
 	git_fetch_options fo;
 	git_remote *remote = NULL;
+	git_remote_create_options ro;
 	git_buf head = { 0 };
 	source__auth auth;
+	char *specs[] = { "+refs/heads/*:refs/remotes/origin/*",
+			  "+refs/tags/*:refs/tags/*" };
+	git_strarray refspecs = { specs, 2 };
 	int error;
 
 	/* The _init functions, not the macros: gcc's -Wextra flags the
@@ -235,8 +235,12 @@ static int fetch(git_repository *repo, const source_opts *o, const char *head_fi
 	fo.callbacks = cb;
 	fo.prune = GIT_FETCH_PRUNE;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
-	if (git_remote_lookup(&remote, repo, "origin") < 0) {
-		error = source__git_error(CERTOPS_ERROR, "the cache has no origin");
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+		   GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, o->url, &ro) < 0) {
+		error = source__git_error(CERTOPS_EINVALID, "bad Git URL");
 		goto done;
 	}
 	if (git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0) {
@@ -251,7 +255,7 @@ static int fetch(git_repository *repo, const source_opts *o, const char *head_fi
 			util_log_warn("source", "%s", util_error_message());
 		util_buf_free(&line);
 	}
-	if (git_remote_download(remote, NULL, &fo) < 0 ||
+	if (git_remote_download(remote, &refspecs, &fo) < 0 ||
 	    git_remote_update_tips(remote, &cb, 0, GIT_REMOTE_DOWNLOAD_TAGS_ALL,
 				   "certops fetch") < 0 ||
 	    git_remote_prune(remote, &cb) < 0) {
@@ -438,7 +442,7 @@ static int resolve_remote(source_result *r, const source_opts *o)
 	util_fs_join(&path, cache.ptr, "repo");
 	util_fs_join(&head, cache.ptr, "remote-head");
 	util_fs_join(&tmp, cache.ptr, "tmp");
-	if ((error = open_cache(&repo, path.ptr, o->url)) < 0)
+	if ((error = open_cache(&repo, path.ptr)) < 0)
 		goto done;
 
 	if (o->no_fetch) {
