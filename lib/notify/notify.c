@@ -203,21 +203,22 @@ static int save_states(notify *n)
 int notify_update(notify *n, const char *subject, notify_status status,
 		  const char *message, const char *commit)
 {
-	const char *prev = json_string_value(json_object_get(n->states, subject));
+	const char *prev_borrowed = json_string_value(json_object_get(n->states, subject));
 	const char *now_name = notify_status_name(status);
+	char prev[16];
 	json_t *body = NULL;
 	char *text = NULL, tbuf[32];
 	struct tm tm;
 	time_t t = time(NULL);
 	int error;
 
-	if (!prev)
-		prev = "ok";
+	/* A copy: the stored string dies when the new status replaces it. */
+	snprintf(prev, sizeof(prev), "%s", prev_borrowed ? prev_borrowed : "ok");
 	if (!strcmp(prev, now_name))
 		return 0;
 	gmtime_r(&t, &tm);
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	body = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s}", "subject", subject,
+	body = json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:s}", "subject", subject,
 			 "status", status == NOTIFY_OK ? "recovered" : now_name,
 			 "previous", prev, "message", message, "commit",
 			 commit && *commit ? commit : NULL, "time", tbuf);
