@@ -366,7 +366,8 @@ static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 					       arg, opt == OPT_INTERVAL ? "interval" : "jitter");
 		return 0;
 	case OPT_METRICS_FILE: o->metrics_file = arg; return 0;
-	case OPT_NOTIFY_URL: o->notify_url = arg; return 0;
+	/* Empty means none, so that a unit's ${CERTOPS_NOTIFY_URL} may be unset. */
+	case OPT_NOTIFY_URL: o->notify_url = *arg ? arg : NULL; return 0;
 	case OPT_NOTIFY_CA: o->notify_ca = arg; return 0;
 	}
 	rc = cli_source_opt(&o->src, opt, arg);

@@ -17,7 +17,8 @@ int cli_source_opt(cli_source *s, int opt, const char *arg)
 		}
 		o->url = arg;
 		return 0;
-	case CLI_SOURCE_OPT_REF: o->ref = arg; return 0;
+	/* Empty means "the default", so that a unit's ${CERTOPS_REF} may be unset. */
+	case CLI_SOURCE_OPT_REF: o->ref = *arg ? arg : NULL; return 0;
 	case CLI_SOURCE_OPT_PATH: o->subpath = arg; return 0;
 	case CLI_SOURCE_OPT_REQUIRE_SIGNED: o->require_signed = 1; return 0;
 	case CLI_SOURCE_OPT_ALLOWED_SIGNERS: o->allowed_signers = arg; return 0;

@@ -74,6 +74,36 @@ int source_is_url(const char *s)
 	return s[0] != '/' && colon && (!slash || colon < slash) && colon > s;
 }
 
+/*
+ * The URL as it may be shown: a password or token embedded in it
+ * ("https://ci:TOKEN@host/r.git", as GitLab CI hands out) is replaced and
+ * registered as a secret so that no log line or error carries it.  The
+ * caller frees the result.
+ */
+static char *display_url(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *at, *colon;
+	util_buf b = UTIL_BUF_INIT;
+	char *pw;
+
+	if (!scheme)
+		return strdup(url);
+	host = scheme + 3;
+	at = memchr(host, '@', strcspn(host, "/"));
+	colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+	if (!colon)
+		return strdup(url);
+	pw = strndup(colon + 1, (size_t)(at - colon - 1));
+	if (pw) {
+		util_secret_register(pw);
+		free(pw);
+	}
+	util_buf_put(&b, url, (size_t)(colon - url));
+	util_buf_puts(&b, ":[redacted]");
+	util_buf_puts(&b, at);
+	return util_buf_detach(&b);
+}
+
 void source_result_free(source_result *r)
 {
 	if (!r)
@@ -421,7 +451,8 @@ static int resolve_remote(source_result *r, const source_opts *o)
 
 	if (!o->state_dir)
 		return util_error_set(CERTOPS_EINVALID, "a Git source needs a state directory");
-	if (git_odb_hash(&id, o->url, strlen(o->url), GIT_OBJECT_BLOB) < 0)
+	/* The shown URL, so that a rotated token keeps the same cache. */
+	if (git_odb_hash(&id, r->url, strlen(r->url), GIT_OBJECT_BLOB) < 0)
 		return source__git_error(CERTOPS_ERROR, "hashing the URL");
 	git_oid_tostr(idhex, 17, &id);
 	util_fs_join(&cache, o->state_dir, "source");
@@ -460,7 +491,7 @@ static int resolve_remote(source_result *r, const source_opts *o)
 	if (error < 0 && r->offline) {
 		error = util_error_set(CERTOPS_ENOTFOUND,
 				       "cannot fetch '%s' (%s) and nothing usable "
-				       "is cached: %s", o->url, r->offline_reason,
+				       "is cached: %s", r->url, r->offline_reason,
 				       util_error_message());
 		goto done;
 	}
@@ -469,7 +500,7 @@ static int resolve_remote(source_result *r, const source_opts *o)
 	git_oid_tostr(r->commit, sizeof(r->commit), &oid);
 	if (r->offline)
 		util_log_warn("source", "OFFLINE: cannot fetch '%s' (%s); using "
-			      "the cached commit %s", o->url, r->offline_reason,
+			      "the cached commit %s", r->url, r->offline_reason,
 			      r->commit);
 	if ((error = check_not_older(repo, &oid, o)) < 0)
 		goto done;
@@ -515,13 +546,13 @@ int source_resolve(source_result **out, const source_opts *o)
 	}
 	if ((error = source_global_init()) < 0)
 		goto done;
-	if (!(r->url = strdup(o->url))) {
+	if (!(r->url = display_url(o->url))) {
 		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
 		goto done;
 	}
 	error = resolve_remote(r, o);
 	if (!error)
-		util_log_info("source", "%s at %s%s%s", o->url, r->commit,
+		util_log_info("source", "%s at %s%s%s", r->url, r->commit,
 			      r->ref ? " " : "", r->ref ? r->ref : "");
 done:
 	if (error < 0)

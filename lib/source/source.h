@@ -68,7 +68,8 @@ typedef struct {
 
 typedef struct {
 	char *dir;      /* the directory to load declarations from */
-	char *url;      /* the URL, or NULL for a plain directory */
+	char *url;      /* the URL as shown (an embedded password replaced by
+			   "[redacted]"), or NULL for a plain directory */
 	char *ref;      /* the ref that was resolved ("refs/heads/main"), or NULL */
 	char commit[SOURCE_COMMIT_HEXSZ + 1]; /* "" for a plain directory */
 	int offline;    /* 1: the fetch failed, commit is the cached one */

@@ -140,6 +140,25 @@ static void plain_directory_and_subpaths(void **state)
 	util_buf_free(&link);
 }
 
+static void url_passwords_are_never_shown(void **state)
+{
+	source_opts o = { 0 };
+	source_result *r = NULL;
+	int error;
+
+	(void)state;
+	/* Port 1 on loopback: refused at once; nothing is cached either. */
+	o.url = "https://ci-token:s3cr3t-t0ken@127.0.0.1:1/ops/certs.git";
+	o.state_dir = dir;
+	o.ref = "main";
+	error = source_resolve(&r, &o);
+	assert_int_equal(CERTOPS_ENOTFOUND, error);
+	assert_null(r);
+	assert_non_null(strstr(util_error_message(),
+			       "https://ci-token:[redacted]@127.0.0.1:1/ops/certs.git"));
+	assert_null(strstr(util_error_message(), "s3cr3t-t0ken"));
+}
+
 static void init_is_idempotent(void **state)
 {
 	(void)state;
@@ -153,6 +172,7 @@ int main(void)
 		cmocka_unit_test(url_or_directory),
 		cmocka_unit_test(record_and_read_last_applied),
 		cmocka_unit_test(plain_directory_and_subpaths),
+		cmocka_unit_test(url_passwords_are_never_shown),
 		cmocka_unit_test(init_is_idempotent),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
