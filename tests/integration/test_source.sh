@@ -277,6 +277,37 @@ test_invalid_declarations_fail_the_cycle() {
 	python3 "$TOP/tests/tools/prom_check.py" "$TEST_TMP/m.prom"
 }
 
+test_notifies_once_on_failure_and_once_on_recovery() {
+	mkremote
+	python3 "$TOP/tests/tools/webhook_sink.py" "$TEST_TMP/port" "$TEST_TMP/hooks" &
+	echo $! >>"$TEST_PIDS"
+	wait_for 20 test -s "$TEST_TMP/port" || fail "webhook sink did not start"
+	local url="http://127.0.0.1:$(cat "$TEST_TMP/port")/hook" broken
+	assert_exit 0 reconcile --ref main --notify-url "$url" # healthy: quiet
+	[ ! -s "$TEST_TMP/hooks" ] || fail "notified while healthy"
+	printf 'kind: Certificate\nname: broken\n' >"$TEST_TMP/work/broken.yaml"
+	git -C "$TEST_TMP/work" add broken.yaml
+	git -C "$TEST_TMP/work" commit -qm broken
+	git -C "$TEST_TMP/work" push -q origin main
+	broken=$(head_of)
+	# Three failing cycles: one notification.
+	assert_exit 65 reconcile --ref main --notify-url "$url"
+	assert_exit 65 reconcile --ref main --notify-url "$url"
+	assert_exit 65 reconcile --ref main --notify-url "$url"
+	assert_eq 1 "$(wc -l <"$TEST_TMP/hooks")" "notifications after 3 failing cycles"
+	assert_contains "$(cat "$TEST_TMP/hooks")" '"status":"failing"'
+	assert_contains "$(cat "$TEST_TMP/hooks")" "\"commit\":\"$broken\""
+	# The fix lands: one "recovered", then quiet again.
+	git -C "$TEST_TMP/work" rm -q broken.yaml
+	git -C "$TEST_TMP/work" commit -qm fixed
+	git -C "$TEST_TMP/work" push -q origin main
+	assert_exit 0 reconcile --ref main --notify-url "$url"
+	assert_exit 0 reconcile --ref main --notify-url "$url"
+	assert_eq 2 "$(wc -l <"$TEST_TMP/hooks")" "notifications after recovery"
+	assert_contains "$(tail -n1 "$TEST_TMP/hooks")" '"status":"recovered"'
+	assert_contains "$(tail -n1 "$TEST_TMP/hooks")" '"previous":"failing"'
+}
+
 status_cycles() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cycles"])' "$STATE/reconcile/status.json" 2>/dev/null || echo 0; }
 # For wait_for, which runs a command again and again (not a $(...) once).
 cycles_at_least() { [ "$(status_cycles)" -ge "$1" ]; }
