@@ -140,6 +140,31 @@ test_offline_uses_the_cached_commit_and_says_so() {
 	assert_contains "$(cat "$metrics")" "certops_reconcile_cycles_total 3"
 }
 
+# A real network remote: git daemon on a loopback port (git://).
+test_git_daemon_remote_and_offline_fallback() {
+	mkremote
+	local port pid
+	port=$("$TOOLS/freeport")
+	git daemon --reuseaddr --listen=127.0.0.1 --port="$port" --export-all \
+		--base-path="$TEST_TMP" "$TEST_TMP" 2>"$TEST_TMP/daemon.err" &
+	pid=$!
+	echo "$pid" >>"$TEST_PIDS"
+	wait_for 20 git ls-remote "git://127.0.0.1:$port/remote.git" || fail "git daemon did not start"
+	REPO="git://127.0.0.1:$port/remote.git"
+	assert_exit 0 reconcile
+	assert_contains "$OUT" "source: $REPO refs/heads/main at commit $(head_of)"
+	add_cert api
+	assert_exit 0 reconcile
+	assert_contains "$OUT" "at commit $(head_of)"
+	# The daemon goes away: the cached commit, loudly.
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	assert_exit 0 reconcile
+	assert_contains "$OUT" "at commit $(head_of) (OFFLINE: cached, not fetched)"
+	assert_contains "$ERR" "OFFLINE: cannot fetch '$REPO'"
+	assert_contains "$OUT" "valid: 2 certificates"
+}
+
 test_unreachable_remote_without_cache_fails() {
 	mkremote
 	REPO="file://$TEST_TMP/nowhere.git"
