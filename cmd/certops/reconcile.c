@@ -63,6 +63,13 @@ typedef int (*reconcile_apply_fn)(cli_ctx *ctx, const config_set *set,
 				  const source_result *src, const char *state_dir);
 static reconcile_apply_fn apply_hook = NULL;
 
+/* A certificate the store holds, for the expiry alert and metrics. */
+typedef struct {
+	char *name;
+	time_t not_before, not_after;
+	int alerting; /* the "expiring" alert is on */
+} reconcile_cert;
+
 /* What the loop knows across cycles; persisted in <state>/reconcile/status.json. */
 typedef struct {
 	json_int_t cycles, failures, offline_cycles, notify_failures;
@@ -73,6 +80,8 @@ typedef struct {
 	json_int_t problems;
 	char commit[SOURCE_COMMIT_HEXSZ + 1];
 	util_buf url, ref, message;
+	reconcile_cert *certs; /* not persisted: re-read every cycle */
+	size_t ncerts;
 } reconcile_stats;
 
 static int sig_pipe[2] = { -1, -1 };
@@ -182,6 +191,7 @@ static int stats_save(const reconcile_stats *s, const char *path)
 static int write_metrics(const reconcile_stats *s, const char *path)
 {
 	util_buf m = UTIL_BUF_INIT;
+	size_t i;
 	const char *info[] = { "url", s->url.ptr, "ref", s->ref.ptr,
 			       "commit", s->commit, NULL };
 	int error;
@@ -221,10 +231,118 @@ static int write_metrics(const reconcile_stats *s, const char *path)
 		goto done;
 	}
 #undef FAMILY
+	if (report_metric_family(&m, "certops_certificate_not_after_timestamp_seconds", "gauge",
+				 "When the current certificate expires (Unix time).") < 0)
+		goto fail;
+	for (i = 0; i < s->ncerts; i++) {
+		const char *l[] = { "name", s->certs[i].name, NULL };
+
+		if (report_metric_sample(&m, "certops_certificate_not_after_timestamp_seconds",
+					 l, (double)s->certs[i].not_after) < 0)
+			goto fail;
+	}
+	if (report_metric_family(&m, "certops_certificate_expiring", "gauge",
+				 "1 while the certificate is close to expiry and not being renewed.") < 0)
+		goto fail;
+	for (i = 0; i < s->ncerts; i++) {
+		const char *l[] = { "name", s->certs[i].name, NULL };
+
+		if (report_metric_sample(&m, "certops_certificate_expiring", l,
+					 s->certs[i].alerting) < 0)
+			goto fail;
+	}
 	error = report_metrics_write(path, &m);
+	goto done;
+fail:
+	error = CERTOPS_ERROR;
 done:
 	util_buf_free(&m);
 	return error;
+}
+
+static void certs_clear(reconcile_stats *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncerts; i++)
+		free(s->certs[i].name);
+	free(s->certs);
+	s->certs = NULL;
+	s->ncerts = 0;
+}
+
+/* Reads the current version of every certificate in the store. */
+static int certs_load(reconcile_stats *s, state *st)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	state_cert *c;
+	int error;
+
+	certs_clear(s);
+	if ((error = state_cert_names(&names, &n, st)) < 0)
+		return error;
+	s->certs = calloc(n ? n : 1, sizeof(*s->certs));
+	if (!s->certs) {
+		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		if (state_cert_current(&c, st, names[i], 0) < 0)
+			continue; /* no current version: nothing can expire */
+		s->certs[s->ncerts].name = names[i];
+		names[i] = NULL;
+		s->certs[s->ncerts].not_before = c->meta.not_before;
+		s->certs[s->ncerts].not_after = c->meta.not_after;
+		s->ncerts++;
+		state_cert_free(c);
+	}
+	util_error_clear();
+	error = 0;
+done:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return error;
+}
+
+/*
+ * The last line of defence: a certificate with less than a sixth of its
+ * lifetime left while renewals are not happening (the cycle failed, or no
+ * apply engine runs) gets its own, louder notification, once.
+ */
+static void check_expiry(reconcile_stats *s, notify *n, int renewals_failing,
+			 time_t now)
+{
+	util_buf subject = UTIL_BUF_INIT, msg = UTIL_BUF_INIT;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->ncerts; i++) {
+		reconcile_cert *c = &s->certs[i];
+
+		c->alerting = renewals_failing &&
+			      notify_expiring(c->not_before, c->not_after, now, 0);
+		util_buf_clear(&subject);
+		util_buf_clear(&msg);
+		util_buf_printf(&subject, "certificate/%s", c->name);
+		if (c->alerting) {
+			util_buf_printf(&msg, "certificate '%s' expires in %lld hours and is "
+					"not being renewed", c->name,
+					(long long)(c->not_after - now) / 3600);
+			if (s->message.size)
+				util_buf_printf(&msg, ": %s", s->message.ptr);
+			util_log_error("reconcile", "%s", msg.ptr);
+		}
+		rc = notify_update(n, subject.ptr, c->alerting ? NOTIFY_EXPIRING : NOTIFY_OK,
+				   c->alerting ? msg.ptr : "renewals work again", s->commit);
+		if (rc < 0) {
+			s->notify_failures++;
+			cli_print_error("notifying");
+		}
+	}
+	util_buf_free(&subject);
+	util_buf_free(&msg);
 }
 
 /* Loads and checks the declarations; problems go to stderr. */
@@ -262,8 +380,8 @@ done:
 
 /* One cycle; returns its exit code (0, 1, 65, or 64 for a usage error). */
 static int cycle(cli_ctx *ctx, reconcile_opts *ro, reconcile_stats *s,
-		 notify *n, const char *state_dir, const char *status_path,
-		 const char *dir)
+		 notify *n, state *st, const char *state_dir,
+		 const char *status_path, const char *dir)
 {
 	source_result *src = NULL;
 	config_set *set = NULL;
@@ -339,6 +457,9 @@ record:
 		s->notify_failures++;
 		cli_print_error("notifying");
 	}
+	if (certs_load(s, st) < 0)
+		cli_print_error("reading the certificates in the state store");
+	check_expiry(s, n, rc != 0 || !apply_hook, (time_t)s->last_run);
 	if (stats_save(s, status_path) < 0)
 		cli_print_error("recording the status");
 	if (ro->metrics_file && write_metrics(s, ro->metrics_file) < 0)
@@ -454,7 +575,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	for (;;) {
-		rc = cycle(ctx, &o, &s, n, state_dir.ptr, status_path.ptr, dir);
+		rc = cycle(ctx, &o, &s, n, st, state_dir.ptr, status_path.ptr, dir);
 		if (o.once || rc == CLI_EXIT_USAGE || stop_requested)
 			break;
 		sleep_interruptible(o.interval +
@@ -483,6 +604,7 @@ done:
 	}
 	notify_free(n);
 	state_free(st);
+	certs_clear(&s);
 	util_buf_free(&s.url);
 	util_buf_free(&s.ref);
 	util_buf_free(&s.message);

@@ -36,6 +36,20 @@ const char *notify_status_name(notify_status s)
 	return "unknown";
 }
 
+int notify_expiring(time_t not_before, time_t not_after, time_t now,
+		    unsigned divisor)
+{
+	long long lifetime = (long long)not_after - (long long)not_before;
+
+	if (!divisor)
+		divisor = 6;
+	if (now >= not_after)
+		return 1;
+	if (lifetime <= 0)
+		return 0; /* nonsense dates: nothing sensible to say */
+	return (long long)not_after - (long long)now < lifetime / (long long)divisor;
+}
+
 static char *dup_or_null(const char *s, int *oom)
 {
 	char *d;

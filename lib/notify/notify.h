@@ -13,6 +13,8 @@
 #ifndef CERTOPS_NOTIFY_H
 #define CERTOPS_NOTIFY_H
 
+#include <time.h>
+
 typedef enum {
 	NOTIFY_OK = 0,       /* healthy; "recovered" when it was not */
 	NOTIFY_FAILING,      /* the last attempt failed */
@@ -58,5 +60,14 @@ int notify_update(notify *n, const char *subject, notify_status status,
 int notify_post(const notify_opts *opts, const char *body);
 
 const char *notify_status_name(notify_status s);
+
+/*
+ * The threshold of the "expiring" alert: nonzero when less than
+ * 1/divisor of the certificate's lifetime [not_before, not_after] remains
+ * at now (divisor 0 means 6, the default: for a 90-day certificate, 15
+ * days), or when it has expired.  Pure; now is an argument.
+ */
+int notify_expiring(time_t not_before, time_t not_after, time_t now,
+		    unsigned divisor);
 
 #endif

@@ -333,6 +333,38 @@ test_notifies_once_on_failure_and_once_on_recovery() {
 	assert_contains "$(tail -n1 "$TEST_TMP/hooks")" '"previous":"failing"'
 }
 
+test_expiring_certificate_alert_once() {
+	mkremote
+	python3 "$TOP/tests/tools/webhook_sink.py" "$TEST_TMP/port" "$TEST_TMP/hooks" &
+	echo $! >>"$TEST_PIDS"
+	wait_for 20 test -s "$TEST_TMP/port" || fail "webhook sink did not start"
+	local url="http://127.0.0.1:$(cat "$TEST_TMP/port")/hook" now metrics="$TEST_TMP/m.prom"
+	now=$(date +%s)
+	mkdir -m 700 "$STATE"
+	"$CERTOPS" reconcile --once --state "$STATE" "$TOP/examples/quickstart" >/dev/null
+	# www: 90 days, 10 left (< 15: alert); api: 90 days, 60 left (fine).
+	"$TOOLS/state_cert_fake" "$STATE" www $((now - 80 * 86400)) $((now + 10 * 86400))
+	"$TOOLS/state_cert_fake" "$STATE" api $((now - 30 * 86400)) $((now + 60 * 86400))
+	# No apply engine runs in this build: nothing renews them.
+	assert_exit 0 reconcile --ref main --notify-url "$url" --metrics-file "$metrics"
+	assert_exit 0 reconcile --ref main --notify-url "$url" --metrics-file "$metrics"
+	assert_eq 1 "$(wc -l <"$TEST_TMP/hooks")" "notifications"
+	assert_contains "$(cat "$TEST_TMP/hooks")" '"subject":"certificate/www"'
+	assert_contains "$(cat "$TEST_TMP/hooks")" '"status":"expiring"'
+	assert_contains "$(cat "$TEST_TMP/hooks")" "is not being renewed"
+	assert_contains "$ERR" "certificate 'www' expires in"
+	assert_contains "$(cat "$metrics")" 'certops_certificate_expiring{name="www"} 1'
+	assert_contains "$(cat "$metrics")" 'certops_certificate_expiring{name="api"} 0'
+	assert_contains "$(cat "$metrics")" "certops_certificate_not_after_timestamp_seconds{name=\"api\"} $((now + 60 * 86400))"
+	python3 "$TOP/tests/tools/prom_check.py" "$metrics"
+	# A renewed www (a new version with a fresh lifetime): one "recovered".
+	"$TOOLS/state_cert_fake" "$STATE" www "$now" $((now + 90 * 86400))
+	assert_exit 0 reconcile --ref main --notify-url "$url" --metrics-file "$metrics"
+	assert_eq 2 "$(wc -l <"$TEST_TMP/hooks")" "notifications after renewal"
+	assert_contains "$(tail -n1 "$TEST_TMP/hooks")" '"status":"recovered"'
+	assert_contains "$(cat "$metrics")" 'certops_certificate_expiring{name="www"} 0'
+}
+
 status_cycles() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cycles"])' "$STATE/reconcile/status.json" 2>/dev/null || echo 0; }
 # For wait_for, which runs a command again and again (not a $(...) once).
 cycles_at_least() { [ "$(status_cycles)" -ge "$1" ]; }

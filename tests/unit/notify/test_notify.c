@@ -88,12 +88,14 @@ static void *serve(void *arg)
 			status = i < srv.nstatuses ? srv.statuses[i] : 200;
 			snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\nContent-Length: 0\r\n"
 				 "Connection: close\r\n\r\n", status);
-			if (write(c, resp, strlen(resp)) < 0) {
-				/* the client gave up; it retries */
-			}
+			/* Counted before the answer: once the client has its
+			 * answer, the test may look at the count. */
 			pthread_mutex_lock(&srv.mu);
 			srv.nreq++;
 			pthread_mutex_unlock(&srv.mu);
+			if (write(c, resp, strlen(resp)) < 0) {
+				/* the client gave up; it retries */
+			}
 		}
 		close(c);
 	}
@@ -322,6 +324,27 @@ static void no_url_tracks_silently_and_bad_state_file(void **state)
 	util_buf_free(&path);
 }
 
+static void expiring_threshold(void **state)
+{
+	const time_t day = 86400, nb = 1000 * 86400, na = nb + 90 * 86400;
+
+	(void)state;
+	/* 90 days: the alert starts when less than 15 days remain. */
+	assert_false(notify_expiring(nb, na, nb, 0));
+	assert_false(notify_expiring(nb, na, na - 16 * day, 0));
+	assert_false(notify_expiring(nb, na, na - 15 * day, 0));
+	assert_true(notify_expiring(nb, na, na - 15 * day + 1, 0));
+	assert_true(notify_expiring(nb, na, na - 1, 0));
+	assert_true(notify_expiring(nb, na, na, 0));
+	assert_true(notify_expiring(nb, na, na + 10 * day, 0));
+	/* Another divisor: a third of 90 days. */
+	assert_true(notify_expiring(nb, na, na - 29 * day, 3));
+	assert_false(notify_expiring(nb, na, na - 31 * day, 3));
+	/* Dates that make no sense: only "expired" is said. */
+	assert_false(notify_expiring(na, nb, nb - day, 0));
+	assert_true(notify_expiring(na, nb, nb, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +354,7 @@ int main(void)
 		cmocka_unit_test(once_per_state_change),
 		cmocka_unit_test(undelivered_is_retried_next_time),
 		cmocka_unit_test(no_url_tracks_silently_and_bad_state_file),
+		cmocka_unit_test(expiring_threshold),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
