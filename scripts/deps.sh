@@ -12,7 +12,7 @@ git openssl curl ca-certificates procps
 pebble
 python3 python3-jsonschema
 python3-yaml
-openssh-client gnupg
+openssh-client openssh-server gnupg
 "
 
 missing=""
