@@ -212,6 +212,42 @@ test_ssh_remote_checks_the_host_key() {
 	assert_not_contains "$OUT" "at commit $(head_of)"
 }
 
+# Smart HTTP with basic auth: the token from the environment or a file, and
+# a password in the URL never shown.
+test_http_remote_with_token() {
+	mkremote
+	python3 "$TOP/tests/tools/git_http_server.py" "$TEST_TMP/port" "$TEST_TMP" \
+		deploy s3cr3t-t0ken-value 2>"$TEST_TMP/http.err" &
+	echo $! >>"$TEST_PIDS"
+	wait_for 20 test -s "$TEST_TMP/port" || fail "git http server did not start"
+	REPO="http://127.0.0.1:$(cat "$TEST_TMP/port")/remote.git"
+	# No credentials: the server says 401; nothing cached, so it fails.
+	assert_exit 1 reconcile --ref main
+	assert_contains "$ERR" "--git-token-env"
+	# The token from the environment.
+	assert_exit 0 env GIT_TOKEN=s3cr3t-t0ken-value "$CERTOPS" reconcile --once \
+		--state "$STATE" --repo "$REPO" --git-username deploy --git-token-env GIT_TOKEN
+	assert_contains "$OUT" "source: $REPO refs/heads/main at commit $(head_of)"
+	assert_contains "$(cat "$TEST_TMP/access.log")" "ok"
+	# From a file; a wrong token is refused and the run falls back offline.
+	add_cert api
+	printf 'wrong-token-value\n' >"$TEST_TMP/token"
+	assert_exit 0 reconcile --ref main --git-username deploy --git-token-file "$TEST_TMP/token"
+	assert_contains "$OUT" "(OFFLINE: cached, not fetched)"
+	assert_contains "$(cat "$TEST_TMP/access.log")" "bad"
+	printf 's3cr3t-t0ken-value\n' >"$TEST_TMP/token"
+	assert_exit 0 reconcile --ref main --git-username deploy --git-token-file "$TEST_TMP/token"
+	assert_contains "$OUT" "at commit $(head_of)"
+	assert_not_contains "$OUT" "OFFLINE"
+	# In the URL (as CI systems hand it out): works, and is never shown.
+	REPO="http://deploy:s3cr3t-t0ken-value@127.0.0.1:$(cat "$TEST_TMP/port")/remote.git"
+	add_cert mail
+	assert_exit 0 reconcile --ref main --metrics-file "$TEST_TMP/m.prom"
+	assert_contains "$OUT" "source: http://deploy:[redacted]@127.0.0.1:"
+	assert_contains "$OUT" "at commit $(head_of)"
+	assert_not_contains "$OUT$ERR$(cat "$TEST_TMP/m.prom" "$STATE/reconcile/status.json")" "s3cr3t"
+}
+
 test_unreachable_remote_without_cache_fails() {
 	mkremote
 	REPO="file://$TEST_TMP/nowhere.git"
