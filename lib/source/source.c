@@ -129,6 +129,26 @@ static int is_hex(const char *s, size_t min, size_t max)
 	return !s[n] && n >= min && n <= max;
 }
 
+int source_check_commit(const source_result *r, const char *planned, int force)
+{
+	const char *now = r->commit;
+
+	if (!planned)
+		planned = "";
+	if (!strcmp(planned, now))
+		return 0;
+	if (force) {
+		util_log_warn("source", "the plan was made at commit %s; the source "
+			      "is now at %s: applying it anyway", *planned ? planned : "(none)",
+			      *now ? now : "(a directory)");
+		return 0;
+	}
+	return util_error_set(CERTOPS_ESTALE,
+			      "the plan was made at commit %s; the source is now "
+			      "at %s: make a new plan", *planned ? planned : "(none: a directory)",
+			      *now ? now : "(none: a directory)");
+}
+
 int source_record_applied(const char *state_dir, const char *commit)
 {
 	util_buf path = UTIL_BUF_INIT, dir = UTIL_BUF_INIT, data = UTIL_BUF_INIT;

@@ -109,6 +109,15 @@ int source_record_applied(const char *state_dir, const char *commit);
 int source_last_applied(char out[SOURCE_COMMIT_HEXSZ + 1],
 			const char *state_dir);
 
+/*
+ * For a saved plan: checks that the source resolved now (r) is still at the
+ * commit the plan was made from (planned: full hex, or NULL/"" for a plan
+ * made from a plain directory).  Returns 0, or CERTOPS_ESTALE naming both
+ * commits ("the plan was made at commit A; the source is now at B"), unless
+ * force is set (then a warning is logged and 0 returned).
+ */
+int source_check_commit(const source_result *r, const char *planned, int force);
+
 /* Nonzero when s looks like a Git URL rather than a plain directory. */
 int source_is_url(const char *s);
 

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -150,11 +152,27 @@ done:
 	return error;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Removes a private scratch tree (gpg's home: keyrings, trustdb, sockets). */
+static void remove_tree(const char *dir)
+{
+	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+		util_log_warn("source", "could not remove '%s'", dir);
+}
+
 static int verify_gpg(char **signer, const char *hex, const char *sig_path,
 		      const char *data_path, const char *keyring,
 		      const char *tmpdir)
 {
 	util_buf outp = UTIL_BUF_INIT, home = UTIL_BUF_INIT;
+	char keyring_abs[PATH_MAX];
 	const char *p;
 	int error, st;
 
@@ -163,6 +181,10 @@ static int verify_gpg(char **signer, const char *hex, const char *sig_path,
 				      "commit %s has an OpenPGP signature but no "
 				      "--gpg-keyring was given", hex);
 	}
+	/* gpg reads a keyring name without a slash from its home directory:
+	 * always give it the absolute path. */
+	if (!realpath(keyring, keyring_abs))
+		return util_error_set_errno(CERTOPS_EINVALID, "gpg keyring '%s'", keyring);
 	/* A private home, so that the user's own keyring and trust settings
 	 * never widen the set of accepted keys. */
 	util_fs_join(&home, tmpdir, "gnupg");
@@ -173,7 +195,7 @@ static int verify_gpg(char **signer, const char *hex, const char *sig_path,
 	{
 		const char *argv[] = { "gpg", "--batch", "--no-tty",
 			"--homedir", home.ptr, "--no-default-keyring",
-			"--keyring", keyring, "--trust-model", "always",
+			"--keyring", keyring_abs, "--trust-model", "always",
 			"--status-fd", "1", "--verify", sig_path, "-", NULL };
 
 		st = source__run(&outp, argv, data_path);
@@ -193,12 +215,8 @@ static int verify_gpg(char **signer, const char *hex, const char *sig_path,
 	*signer = strndup(p, strcspn(p, " \n"));
 	error = *signer ? 0 : util_error_set(CERTOPS_ENOMEM, "out of memory");
 done:
-	/* gpg may leave an agent socket dir; the home is ours to remove. */
-	if (home.size) {
-		const char *argv[] = { "rm", "-rf", home.ptr, NULL };
-
-		source__run(NULL, argv, NULL);
-	}
+	if (home.size)
+		remove_tree(home.ptr);
 	util_buf_free(&outp);
 	util_buf_free(&home);
 	return error;

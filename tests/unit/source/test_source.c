@@ -159,6 +159,27 @@ static void url_passwords_are_never_shown(void **state)
 	assert_null(strstr(util_error_message(), "s3cr3t-t0ken"));
 }
 
+static void saved_plan_commit_check(void **state)
+{
+	source_result r = { 0 };
+	const char *a = "0123456789abcdef0123456789abcdef01234567";
+	const char *b = "89abcdef0123456789abcdef0123456789abcdef";
+
+	(void)state;
+	memcpy(r.commit, a, sizeof(r.commit));
+	assert_int_equal(0, source_check_commit(&r, a, 0));
+	assert_int_equal(CERTOPS_ESTALE, source_check_commit(&r, b, 0));
+	assert_non_null(strstr(util_error_message(), "the plan was made at commit "
+			       "89abcdef0123456789abcdef0123456789abcdef; the source is now "
+			       "at 0123456789abcdef0123456789abcdef01234567"));
+	assert_int_equal(0, source_check_commit(&r, b, 1));
+	/* A plan from a directory, applied against Git, and the reverse. */
+	assert_int_equal(CERTOPS_ESTALE, source_check_commit(&r, NULL, 0));
+	r.commit[0] = '\0';
+	assert_int_equal(0, source_check_commit(&r, "", 0));
+	assert_int_equal(CERTOPS_ESTALE, source_check_commit(&r, a, 0));
+}
+
 static void init_is_idempotent(void **state)
 {
 	(void)state;
@@ -173,6 +194,7 @@ int main(void)
 		cmocka_unit_test(record_and_read_last_applied),
 		cmocka_unit_test(plain_directory_and_subpaths),
 		cmocka_unit_test(url_passwords_are_never_shown),
+		cmocka_unit_test(saved_plan_commit_check),
 		cmocka_unit_test(init_is_idempotent),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
