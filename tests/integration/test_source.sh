@@ -390,7 +390,8 @@ test_notifies_once_on_failure_and_once_on_recovery() {
 	python3 "$TOP/tests/tools/webhook_sink.py" "$TEST_TMP/port" "$TEST_TMP/hooks" &
 	echo $! >>"$TEST_PIDS"
 	wait_for 20 test -s "$TEST_TMP/port" || fail "webhook sink did not start"
-	local url="http://127.0.0.1:$(cat "$TEST_TMP/port")/hook" broken
+	local url broken
+	url="http://127.0.0.1:$(cat "$TEST_TMP/port")/hook"
 	assert_exit 0 reconcile --ref main --notify-url "$url" # healthy: quiet
 	[ ! -s "$TEST_TMP/hooks" ] || fail "notified while healthy"
 	printf 'kind: Certificate\nname: broken\n' >"$TEST_TMP/work/broken.yaml"
@@ -421,7 +422,8 @@ test_expiring_certificate_alert_once() {
 	python3 "$TOP/tests/tools/webhook_sink.py" "$TEST_TMP/port" "$TEST_TMP/hooks" &
 	echo $! >>"$TEST_PIDS"
 	wait_for 20 test -s "$TEST_TMP/port" || fail "webhook sink did not start"
-	local url="http://127.0.0.1:$(cat "$TEST_TMP/port")/hook" now metrics="$TEST_TMP/m.prom"
+	local url now metrics="$TEST_TMP/m.prom"
+	url="http://127.0.0.1:$(cat "$TEST_TMP/port")/hook"
 	now=$(date +%s)
 	mkdir -m 700 "$STATE"
 	"$CERTOPS" reconcile --once --state "$STATE" "$TOP/examples/quickstart" >/dev/null

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # sshd.sh: a throwaway OpenSSH server on a loopback port, for tests of Git
 # over ssh://.  Source it after testlib.sh.
 #
@@ -20,7 +21,7 @@ sshd_start() {
 	cp "$d/client_key.pub" "$d/authorized_keys"
 	# Privilege separation wants this directory when sshd runs as root.
 	if [ "$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then
-		mkdir -p -m 755 /run/sshd
+		mkdir -m 755 /run/sshd
 	fi
 	port=$("$TOOLS/freeport")
 	cat >"$d/sshd_config" <<CONF
