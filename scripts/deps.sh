@@ -13,6 +13,7 @@ pebble
 python3 python3-jsonschema
 python3-yaml
 time
+openssh-client openssh-server gnupg
 "
 
 missing=""
