@@ -414,6 +414,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	ao.progress = o.json ? NULL : progress;
 	ao.progress_data = ctx;
 	if (!plan_has_changes(p)) {
+		report.converged = 1; /* nothing to do is converged */
 		if (o.json)
 			print_json(ctx->out, p, &report);
 		exit_code = record_applied(src, sdir.ptr);

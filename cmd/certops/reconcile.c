@@ -421,6 +421,8 @@ static void notify_certs(reconcile_stats *s, notify *n, time_t now)
 		util_log_error("reconcile", "%s", msg.ptr);
 		send(s, n, c->name, NOTIFY_EXPIRING, msg.ptr);
 	}
+	for (i = 0; s->ran && i < s->eng.ngone; i++)
+		send(s, n, s->eng.gone[i], NOTIFY_OK, "no longer declared");
 	for (i = 0; s->ran && i < s->eng.count; i++) {
 		size_t j;
 		int alerting = 0;

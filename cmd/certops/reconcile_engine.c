@@ -21,6 +21,9 @@ void reconcile_engine_result_clear(reconcile_engine_result *r)
 		free(r->certs[i].message);
 	}
 	free(r->certs);
+	for (i = 0; i < r->ngone; i++)
+		free(r->gone[i]);
+	free(r->gone);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -122,6 +125,25 @@ static int64_t backoff_delay(int64_t base, int64_t n)
 	return d < cap ? d : cap;
 }
 
+/* The names in the backoff file that are no longer declared. */
+static int results_gone(reconcile_engine_result *out, json_t *backoff)
+{
+	const char *name;
+	json_t *v;
+
+	out->gone = calloc(json_object_size(backoff) + 1, sizeof(*out->gone));
+	if (!out->gone)
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	json_object_foreach(backoff, name, v) {
+		if (reconcile_engine_find(out, name))
+			continue;
+		if (!(out->gone[out->ngone] = strdup(name)))
+			return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		out->ngone++;
+	}
+	return 0;
+}
+
 /* One entry per declared certificate, backoff read from the file. */
 static int results_init(reconcile_engine_result *out,
 			const reconcile_engine_opts *o, json_t *backoff)
@@ -156,7 +178,7 @@ static int results_init(reconcile_engine_result *out,
 			util_buf_free(&when);
 		}
 	}
-	return 0;
+	return results_gone(out, backoff);
 }
 
 /* Marks the certificates whose actions failed or were skipped. */

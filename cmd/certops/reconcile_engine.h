@@ -41,6 +41,10 @@ typedef struct {
 	size_t count;
 	size_t n_failed, n_backoff;
 	size_t n_done;                /* actions that succeeded */
+	/* Certificates that were failing and are no longer declared (their
+	 * backoff is forgotten; reconcile tells the webhook). */
+	char **gone;
+	size_t ngone;
 } reconcile_engine_result;
 
 typedef struct {
