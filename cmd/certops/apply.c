@@ -241,7 +241,7 @@ static int print_diags(util_diags *d, const char *dir)
  */
 static int record_applied(const source_result *src, const char *state_dir)
 {
-	if (!src->url)
+	if (!src || !src->url)
 		return CLI_EXIT_OK;
 	if (source_record_applied(state_dir, src->commit) < 0) {
 		cli_print_error("recording the applied commit");
@@ -317,16 +317,28 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 				o.src.opts.ref = p->source_ref;
 		}
 	}
-	if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
-		exit_code = rc;
+	if (cli_source_given(&o.src)) {
+		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
+			exit_code = rc;
+			goto done;
+		}
+		dir = src->dir;
+		if (src->url)
+			util_log_info("apply", "source %s at commit %s%s", src->url, src->commit,
+				      src->offline ? " (offline: cached)" : "");
+	} else if (!dir) {
+		dir = ".";
+	}
+	if (saved && p->source_commit && !src) {
+		/* a plan made from Git, applied to a plain directory */
+		exit_code = CLI_EXIT_DATAERR;
+		fprintf(stderr, "certops: error: %s: the plan was made from %s at commit %s; "
+			"apply it with --repo (or without DIR/--dir)\n", saved,
+			p->source_url ? p->source_url : "a Git source", p->source_commit);
 		goto done;
 	}
-	dir = src->dir;
-	if (src->url)
-		util_log_info("apply", "source %s at commit %s%s", src->url, src->commit,
-			      src->offline ? " (offline: cached)" : "");
-	if (saved && (error = source_check_commit(src, p->source_commit,
-						  o.force_commit)) < 0) {
+	if (saved && src && (error = source_check_commit(src, p->source_commit,
+							 o.force_commit)) < 0) {
 		cli_print_error(saved);
 		exit_code = error == CERTOPS_ESTALE ? CLI_EXIT_DATAERR : CLI_EXIT_ERROR;
 		goto done;
@@ -389,7 +401,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		po.nforce = o.nforce;
 		if ((error = observe_run(&obs, set, st, NULL)) < 0 ||
 		    (error = plan_new(&p, set, obs, &po)) < 0 ||
-		    (src->url && (error = plan_set_source(p, src->url, src->ref,
+		    (src && src->url && (error = plan_set_source(p, src->url, src->ref,
 							   src->commit)) < 0)) {
 			cli_print_error("planning");
 			goto done;

@@ -105,14 +105,17 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cli_cmd_plan, "invalid --at '%s': %s", o.at,
 				       util_error_message());
 
-	if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
-		exit_code = rc;
-		goto done;
+	if (cli_source_given(&o.src)) {
+		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
+			exit_code = rc;
+			goto done;
+		}
+		dir = src->dir;
+		if (src->url)
+			util_log_info("plan", "source %s at commit %s%s", src->url, src->commit,
+				      src->offline ? " (offline: cached)" : "");
 	}
-	if (src->url)
-		util_log_info("plan", "source %s at commit %s%s", src->url, src->commit,
-			      src->offline ? " (offline: cached)" : "");
-	if ((rc = cmd_world_load(&w, ctx, src->dir, 0)) != 0) {
+	if ((rc = cmd_world_load(&w, ctx, dir ? dir : ".", 0)) != 0) {
 		exit_code = rc;
 		goto done;
 	}
@@ -128,7 +131,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 			goto done;
 		}
 	if (plan_new(&p, w.set, w.obs, &po) < 0 ||
-	    (src->url && plan_set_source(p, src->url, src->ref, src->commit) < 0)) {
+	    (src && src->url && plan_set_source(p, src->url, src->ref, src->commit) < 0)) {
 		cli_print_error("planning");
 		goto done;
 	}

@@ -415,11 +415,14 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cli_cmd_status, "expected at most one directory");
 	if (first < argc)
 		dir = argv[first];
-	if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
-		exit_code = rc;
-		goto done;
+	if (cli_source_given(&o.src)) {
+		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
+			exit_code = rc;
+			goto done;
+		}
+		dir = src->dir;
 	}
-	if ((rc = cmd_world_load(&w, ctx, src->dir, 0)) != 0) {
+	if ((rc = cmd_world_load(&w, ctx, dir ? dir : ".", 0)) != 0) {
 		exit_code = rc;
 		goto done;
 	}
@@ -439,7 +442,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		if (b.size >= 2 && !strcmp(b.ptr + b.size - 2, "}\n")) {
 			util_buf_truncate(&b, b.size - 2);
 			util_buf_puts(&b, ",\n \"source\": ");
-			if (src->url) {
+			if (src && src->url) {
 				util_buf_puts(&b, "{\"url\": ");
 				util_buf_put_json_string(&b, src->url);
 				util_buf_puts(&b, ", \"ref\": ");
@@ -456,7 +459,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	} else if (o.format == FMT_PROMETHEUS) {
 		render_prometheus(&b, &w, p);
 	} else {
-		if (src->url)
+		if (src && src->url)
 			util_buf_printf(&b, "Source: %s %s at commit %s%s\n\n", src->url,
 					src->ref ? src->ref : "", src->commit,
 					src->offline ? " (OFFLINE: cached)" : "");

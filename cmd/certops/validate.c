@@ -112,8 +112,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	if (first < argc)
 		dir = argv[first];
 	/* a FILE operand is only for a plain directory source */
-	if (o.src.opts.url || o.src.opts.subpath || o.src.opts.ref ||
-	    o.src.opts.require_signed || o.src.opts.force_older || o.src.opts.no_fetch) {
+	if (cli_source_given(&o.src)) {
 		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0)
 			return rc;
 		dir = src->dir;
