@@ -1,7 +1,8 @@
 /*
  * certops reconcile: the periodic loop.  Each cycle: fetch the source (a Git
  * remote or a directory) → validate the declarations against the local
- * policy → plan and apply (through apply_hook, see below) → record the
+ * policy → plan and apply (reconcile_engine.h: the state lock, one apply
+ * round, a per-certificate retry backoff) → record the
  * cycle's status in the state store, write the metrics file, notify on a
  * change of state → sleep --interval plus a random part of --jitter.
  *
@@ -26,6 +27,7 @@
 #include "config/config.h"
 #include "config/policy.h"
 #include "notify/notify.h"
+#include "reconcile_engine.h"
 #include "report/metrics.h"
 #include "source_opts.h"
 #include "state/state.h"
@@ -39,7 +41,10 @@ enum {
 	OPT_JITTER,
 	OPT_METRICS_FILE,
 	OPT_NOTIFY_URL,
-	OPT_NOTIFY_CA
+	OPT_NOTIFY_CA,
+	OPT_RETRY_BACKOFF,
+	OPT_LOCK_TIMEOUT,
+	OPT_PLAN_ONLY
 };
 
 typedef struct {
@@ -49,19 +54,10 @@ typedef struct {
 	const char *metrics_file;
 	const char *notify_url;
 	const char *notify_ca;
+	int64_t retry_backoff;
+	int64_t lock_timeout;
+	int plan_only;
 } reconcile_opts;
-
-/*
- * Plan + apply for one cycle, given the validated declarations.  Returns 0
- * when the world now matches commit, or a negative code with the error set.
- * TODO(apply): point this at the lib/apply entry point once it lands on
- * main; until then a cycle stops after validation, and never records a
- * commit as applied.
- */
-typedef int (*reconcile_apply_fn)(cli_ctx *ctx, const config_set *set,
-				  const config_policy *policy,
-				  const source_result *src, const char *state_dir);
-static reconcile_apply_fn apply_hook = NULL;
 
 /* A certificate the store holds, for the expiry alert and metrics. */
 typedef struct {
@@ -82,6 +78,11 @@ typedef struct {
 	util_buf url, ref, message;
 	reconcile_cert *certs; /* not persisted: re-read every cycle */
 	size_t ncerts;
+	/* The engine's per-certificate results of the last cycle; ran is 0
+	 * when the cycle stopped before it (source, declarations, lock). */
+	reconcile_engine_result eng;
+	int ran;
+	int plan_only; /* --plan-only: renewals never happen here */
 } reconcile_stats;
 
 static int sig_pipe[2] = { -1, -1 };
@@ -162,6 +163,33 @@ done:
 	util_buf_free(&data);
 }
 
+static const char *cert_state_name(reconcile_cert_state st)
+{
+	return st == RECONCILE_CERT_FAILED ? "failed" :
+	       st == RECONCILE_CERT_BACKOFF ? "backoff" : "ok";
+}
+
+/* The per-certificate results, for status.json (NULL when out of memory). */
+static json_t *certs_json(const reconcile_stats *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < s->eng.count; i++) {
+		const reconcile_cert_result *c = &s->eng.certs[i];
+
+		if (json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:s?}",
+			"name", c->name, "result", cert_state_name(c->state),
+			"failures", (json_int_t)c->failures,
+			"nextAttempt", (json_int_t)c->next_attempt,
+			"message", c->message)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static int stats_save(const reconcile_stats *s, const char *path)
 {
 	json_t *doc;
@@ -179,6 +207,10 @@ static int stats_save(const reconcile_stats *s, const char *path)
 			"url", s->url.size ? s->url.ptr : NULL,
 			"ref", s->ref.size ? s->ref.ptr : NULL,
 			"message", s->message.ptr);
+	if (doc && s->ran && json_object_set_new(doc, "certificates", certs_json(s)) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	if (!doc || !(text = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2))))
 		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
 	else
@@ -186,6 +218,34 @@ static int stats_save(const reconcile_stats *s, const char *path)
 	free(text);
 	json_decref(doc);
 	return error;
+}
+
+/* The engine's per-certificate results as metrics. */
+static int cert_metrics(util_buf *m, const reconcile_stats *s)
+{
+	static const struct { const char *name, *help; int which; } fam[] = {
+		{ "certops_certificate_last_result", "1 when the certificate converged in the "
+		  "last cycle, 0 when it failed or waits out a retry backoff.", 0 },
+		{ "certops_certificate_consecutive_failures", "Failed attempts in a row.", 1 },
+		{ "certops_certificate_next_attempt_timestamp_seconds", "When a failing "
+		  "certificate is tried again (Unix time; 0: not held back).", 2 },
+	};
+	size_t f, i;
+
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		if (report_metric_family(m, fam[f].name, "gauge", fam[f].help) < 0)
+			return CERTOPS_ERROR;
+		for (i = 0; i < s->eng.count; i++) {
+			const reconcile_cert_result *c = &s->eng.certs[i];
+			const char *l[] = { "name", c->name, NULL };
+			double v = fam[f].which == 0 ? (c->state == RECONCILE_CERT_OK) :
+				   fam[f].which == 1 ? (double)c->failures : (double)c->next_attempt;
+
+			if (report_metric_sample(m, fam[f].name, l, v) < 0)
+				return CERTOPS_ERROR;
+		}
+	}
+	return 0;
 }
 
 static int write_metrics(const reconcile_stats *s, const char *path)
@@ -251,6 +311,8 @@ static int write_metrics(const reconcile_stats *s, const char *path)
 					 s->certs[i].alerting) < 0)
 			goto fail;
 	}
+	if (s->ran && cert_metrics(&m, s) < 0)
+		goto fail;
 	error = report_metrics_write(path, &m);
 	goto done;
 fail:
@@ -306,42 +368,88 @@ done:
 	return error;
 }
 
-/*
- * The last line of defence: a certificate with less than a sixth of its
- * lifetime left while renewals are not happening (the cycle failed, or no
- * apply engine runs) gets its own, louder notification, once.
- */
-static void check_expiry(reconcile_stats *s, notify *n, int renewals_failing,
-			 time_t now)
+static void send(reconcile_stats *s, notify *n, const char *name,
+		 notify_status status, const char *msg)
 {
-	util_buf subject = UTIL_BUF_INIT, msg = UTIL_BUF_INIT;
+	util_buf subject = UTIL_BUF_INIT;
+
+	util_buf_printf(&subject, "certificate/%s", name);
+	if (notify_update(n, subject.ptr, status, msg, s->commit) < 0) {
+		s->notify_failures++;
+		cli_print_error("notifying");
+	}
+	util_buf_free(&subject);
+}
+
+/*
+ * Per-certificate notifications, one per change of state (lib/notify
+ * remembers the last one sent): failing (its actions failed, or it waits
+ * out a backoff after failing), expiring, recovered.  Expiring is the last
+ * line of defence: less than a sixth of the lifetime left while renewals
+ * are not happening (the certificate fails, or the cycle failed before the
+ * engine ran) gets its own, louder notification.  When the engine did not
+ * run nothing is known about the declared certificates, so only the
+ * expiry alert is raised, never a recovery.
+ */
+static void notify_certs(reconcile_stats *s, notify *n, time_t now)
+{
+	util_buf msg = UTIL_BUF_INIT;
+	const reconcile_cert_result *r;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < s->ncerts; i++) {
 		reconcile_cert *c = &s->certs[i];
 
-		c->alerting = renewals_failing &&
+		r = s->ran ? reconcile_engine_find(&s->eng, c->name) : NULL;
+		c->alerting = (!s->ran || (r && r->state != RECONCILE_CERT_OK)) &&
 			      notify_expiring(c->not_before, c->not_after, now, 0);
-		util_buf_clear(&subject);
+		if (!c->alerting) {
+			if (s->plan_only)
+				send(s, n, c->name, NOTIFY_OK, "no longer close to expiry");
+			else if (s->ran && !r) /* no longer declared */
+				send(s, n, c->name, NOTIFY_OK, "no longer declared");
+			continue;
+		}
 		util_buf_clear(&msg);
-		util_buf_printf(&subject, "certificate/%s", c->name);
-		if (c->alerting) {
-			util_buf_printf(&msg, "certificate '%s' expires in %lld hours and is "
-					"not being renewed", c->name,
-					(long long)(c->not_after - now) / 3600);
-			if (s->message.size)
-				util_buf_printf(&msg, ": %s", s->message.ptr);
-			util_log_error("reconcile", "%s", msg.ptr);
-		}
-		rc = notify_update(n, subject.ptr, c->alerting ? NOTIFY_EXPIRING : NOTIFY_OK,
-				   c->alerting ? msg.ptr : "renewals work again", s->commit);
-		if (rc < 0) {
-			s->notify_failures++;
-			cli_print_error("notifying");
-		}
+		util_buf_printf(&msg, "certificate '%s' expires in %lld hours and is "
+				"not being renewed", c->name,
+				(long long)(c->not_after - now) / 3600);
+		if (r && r->message)
+			util_buf_printf(&msg, ": %s", r->message);
+		else if (s->message.size)
+			util_buf_printf(&msg, ": %s", s->message.ptr);
+		util_log_error("reconcile", "%s", msg.ptr);
+		send(s, n, c->name, NOTIFY_EXPIRING, msg.ptr);
 	}
-	util_buf_free(&subject);
+	for (i = 0; s->ran && i < s->eng.ngone; i++)
+		send(s, n, s->eng.gone[i], NOTIFY_OK, "no longer declared");
+	for (i = 0; s->ran && i < s->eng.count; i++) {
+		size_t j;
+		int alerting = 0;
+
+		r = &s->eng.certs[i];
+		for (j = 0; j < s->ncerts; j++)
+			if (!strcmp(s->certs[j].name, r->name))
+				alerting = s->certs[j].alerting;
+		if (alerting)
+			continue; /* sent above */
+		util_buf_clear(&msg);
+		if (r->state == RECONCILE_CERT_OK) {
+			util_buf_printf(&msg, "certificate '%s' converged", r->name);
+		} else {
+			util_buf_printf(&msg, "certificate '%s' failed %lld time%s in a row",
+					r->name, (long long)r->failures,
+					r->failures == 1 ? "" : "s");
+			if (r->message)
+				util_buf_printf(&msg, ": %s", r->message);
+			if (r->next_attempt) {
+				util_buf_puts(&msg, "; next attempt at ");
+				util_time_format(&msg, r->next_attempt);
+			}
+		}
+		send(s, n, r->name, r->state == RECONCILE_CERT_OK ? NOTIFY_OK : NOTIFY_FAILING,
+		     msg.ptr);
+	}
 	util_buf_free(&msg);
 }
 
@@ -381,15 +489,19 @@ done:
 /* One cycle; returns its exit code (0, 1, 65, or 64 for a usage error). */
 static int cycle(cli_ctx *ctx, reconcile_opts *ro, reconcile_stats *s,
 		 notify *n, state *st, const char *state_dir,
-		 const char *status_path, const char *dir)
+		 const char *status_path, const char *backoff_path, const char *dir)
 {
 	source_result *src = NULL;
 	config_set *set = NULL;
 	config_policy *policy = NULL;
+	reconcile_engine_opts eo;
 	struct timespec t0, t1;
 	int rc, error, nrc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&eo, 0, sizeof(eo));
+	reconcile_engine_result_clear(&s->eng);
+	s->ran = 0;
 	util_buf_clear(&s->message);
 	util_error_clear();
 	s->offline = 0;
@@ -424,19 +536,51 @@ static int cycle(cli_ctx *ctx, reconcile_opts *ro, reconcile_stats *s,
 	}
 	fprintf(ctx->out, "valid: %zu certificate%s\n", set->ncertificates,
 		set->ncertificates == 1 ? "" : "s");
-	if (apply_hook) {
-		if (apply_hook(ctx, set, policy, src, state_dir) < 0) {
-			rc = CLI_EXIT_ERROR;
-			s->result = "error";
-			util_buf_puts(&s->message, util_error_message());
-			cli_print_error("applying");
-			goto record;
-		}
-		if (src->url && source_record_applied(state_dir, src->commit) < 0)
-			cli_print_error("recording the applied commit");
-	} else {
-		fprintf(ctx->out, "plan/apply: not available in this build; "
-			"validated only\n");
+	fflush(ctx->out);
+	eo.st = st;
+	eo.set = set;
+	eo.policy = policy;
+	eo.src = src;
+	eo.backoff_path = backoff_path;
+	eo.backoff_base = ro->retry_backoff;
+	eo.lock_timeout = (int)ro->lock_timeout;
+	eo.now = time(NULL);
+	eo.plan_only = ro->plan_only;
+	reconcile_engine_result_clear(&s->eng);
+	s->ran = 0;
+	if (reconcile_engine_run(&s->eng, ctx, &eo) < 0) {
+		rc = CLI_EXIT_ERROR;
+		s->result = "error";
+		util_buf_printf(&s->message, "%s%s%s", src->commit,
+				*src->commit ? ": " : "", util_error_message());
+		cli_print_error("applying");
+		reconcile_engine_result_clear(&s->eng);
+		goto record;
+	}
+	if (ro->plan_only) {
+		reconcile_engine_result_clear(&s->eng);
+		fprintf(ctx->out, "plan only (--plan-only): nothing applied\n");
+		s->result = "ok";
+		rc = CLI_EXIT_OK;
+		goto record;
+	}
+	s->ran = 1;
+	/* The commit is recorded even when some certificates failed: the
+	 * others are deployed from it, so going back to an older commit
+	 * would be a rollback. */
+	if (src->url && source_record_applied(state_dir, src->commit) < 0)
+		cli_print_error("recording the applied commit");
+	fprintf(ctx->out, "reconcile: %zu certificate%s, %zu failed, %zu waiting out a retry "
+		"backoff, at %s\n", s->eng.count, s->eng.count == 1 ? "" : "s",
+		s->eng.n_failed, s->eng.n_backoff, *src->commit ? src->commit : src->dir);
+	if (s->eng.n_failed || s->eng.n_backoff) {
+		rc = CLI_EXIT_ERROR;
+		s->result = "partial";
+		util_buf_printf(&s->message, "%zu certificate%s failing at %s",
+				s->eng.n_failed + s->eng.n_backoff,
+				s->eng.n_failed + s->eng.n_backoff == 1 ? "" : "s",
+				*src->commit ? src->commit : src->dir);
+		goto record;
 	}
 	s->result = "ok";
 	rc = CLI_EXIT_OK;
@@ -450,7 +594,9 @@ record:
 		s->failures++;
 	else
 		s->last_success = s->last_run;
-	nrc = notify_update(n, "reconcile", rc ? NOTIFY_FAILING : NOTIFY_OK,
+	/* the cycle as a whole fails only when the engine could not run; a
+	 * failing certificate is notified on its own subject */
+	nrc = notify_update(n, "reconcile", rc && !s->ran ? NOTIFY_FAILING : NOTIFY_OK,
 			    s->message.size ? s->message.ptr : "reconcile succeeded",
 			    s->commit);
 	if (nrc < 0) {
@@ -459,7 +605,7 @@ record:
 	}
 	if (certs_load(s, st) < 0)
 		cli_print_error("reading the certificates in the state store");
-	check_expiry(s, n, rc != 0 || !apply_hook, (time_t)s->last_run);
+	notify_certs(s, n, (time_t)s->last_run);
 	if (stats_save(s, status_path) < 0)
 		cli_print_error("recording the status");
 	if (ro->metrics_file && write_metrics(s, ro->metrics_file) < 0)
@@ -478,6 +624,7 @@ static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 	(void)ctx;
 	switch (opt) {
 	case OPT_ONCE: o->once = 1; return 0;
+	case OPT_PLAN_ONLY: o->plan_only = 1; return 0;
 	case OPT_INTERVAL:
 	case OPT_JITTER:
 		if (util_duration_parse(opt == OPT_INTERVAL ? &o->interval : &o->jitter,
@@ -490,6 +637,16 @@ static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 	/* Empty means none, so that a unit's ${CERTOPS_NOTIFY_URL} may be unset. */
 	case OPT_NOTIFY_URL: o->notify_url = *arg ? arg : NULL; return 0;
 	case OPT_NOTIFY_CA: o->notify_ca = arg; return 0;
+	case OPT_RETRY_BACKOFF:
+	case OPT_LOCK_TIMEOUT:
+		if (util_duration_parse(opt == OPT_RETRY_BACKOFF ? &o->retry_backoff :
+					&o->lock_timeout, arg) < 0 ||
+		    (opt == OPT_RETRY_BACKOFF ? o->retry_backoff <= 0 :
+		     o->lock_timeout < 0 || o->lock_timeout > 86400))
+			return cli_usage_error(&cli_cmd_reconcile, "bad duration '%s' for --%s",
+					       arg, opt == OPT_RETRY_BACKOFF ? "retry-backoff" :
+					       "lock-timeout");
+		return 0;
 	}
 	rc = cli_source_opt(&o->src, opt, arg);
 	return rc == 1 ? cli_usage_error(&cli_cmd_reconcile, "unknown option") : rc;
@@ -505,9 +662,15 @@ static void usage(FILE *f)
 	      "  --jitter DUR         add a random delay up to DUR to each sleep (default 0)\n"
 	      "  --metrics-file PATH  write Prometheus text metrics after each cycle\n"
 	      "  --notify-url URL     POST a JSON notification on failure and recovery\n"
-	      "  --notify-ca FILE     CA bundle for an https --notify-url\n\n"
+	      "  --notify-ca FILE     CA bundle for an https --notify-url\n"
+	      "  --retry-backoff DUR  wait before retrying a failed certificate (default\n"
+	      "                       5m; doubles per failure in a row, up to 6h)\n"
+	      "  --lock-timeout DUR   wait for another run's state lock (default 1m)\n"
+	      "  --plan-only          fetch, validate and plan; never apply (drift\n"
+	      "                       detection; certificates count as not renewed)\n\n"
 	      "SIGTERM/SIGINT stop after the current cycle; SIGHUP runs a cycle now\n"
-	      "with the policy re-read.  Exit status with --once: 0 ok, 1 failure,\n"
+	      "with the policy re-read.  Exit status with --once: 0 ok, 1 failure\n"
+	      "(a certificate failed or waits out a backoff; the others proceed),\n"
 	      "65 invalid declarations.  See docs/operations.md.\n\n", f);
 	cli_source_help(f);
 	cli_global_help(f);
@@ -522,14 +685,19 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ "notify-url", required_argument, NULL, OPT_NOTIFY_URL },
 		{ "notify-ca", required_argument, NULL, OPT_NOTIFY_CA },
+		{ "retry-backoff", required_argument, NULL, OPT_RETRY_BACKOFF },
+		{ "plan-only", no_argument, NULL, OPT_PLAN_ONLY },
+		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
 		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	reconcile_opts o = { .interval = 3600 };
+	reconcile_opts o = { .interval = 3600, .retry_backoff = RECONCILE_BACKOFF_DEFAULT,
+			     .lock_timeout = 60 };
 	reconcile_stats s = { .result = "ok", .url = UTIL_BUF_INIT,
 			      .ref = UTIL_BUF_INIT, .message = UTIL_BUF_INIT };
 	util_buf state_dir = UTIL_BUF_INIT, rdir = UTIL_BUF_INIT,
-		 status_path = UTIL_BUF_INIT, notify_path = UTIL_BUF_INIT;
+		 status_path = UTIL_BUF_INIT, notify_path = UTIL_BUF_INIT,
+		 backoff_path = UTIL_BUF_INIT;
 	notify_opts nopts = { 0 };
 	notify *n = NULL;
 	state *st = NULL;
@@ -554,12 +722,14 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	util_fs_join(&rdir, state_dir.ptr, "reconcile");
 	util_fs_join(&status_path, rdir.ptr, "status.json");
 	util_fs_join(&notify_path, rdir.ptr, "notified.json");
+	util_fs_join(&backoff_path, rdir.ptr, "backoff.json");
 	if (util_fs_mkdir_p(rdir.ptr, 0700) < 0) {
 		cli_print_error("creating the reconcile directory");
 		rc = CLI_EXIT_ERROR;
 		goto done;
 	}
 	stats_load(&s, status_path.ptr);
+	s.plan_only = o.plan_only;
 	nopts.url = o.notify_url;
 	nopts.ca_bundle = o.notify_ca;
 	nopts.state_path = notify_path.ptr;
@@ -575,7 +745,8 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	for (;;) {
-		rc = cycle(ctx, &o, &s, n, st, state_dir.ptr, status_path.ptr, dir);
+		rc = cycle(ctx, &o, &s, n, st, state_dir.ptr, status_path.ptr,
+			   backoff_path.ptr, dir);
 		if (o.once || rc == CLI_EXIT_USAGE || stop_requested)
 			break;
 		sleep_interruptible(o.interval +
@@ -612,6 +783,8 @@ done:
 	util_buf_free(&rdir);
 	util_buf_free(&status_path);
 	util_buf_free(&notify_path);
+	util_buf_free(&backoff_path);
+	reconcile_engine_result_clear(&s.eng);
 	return rc;
 }
 

@@ -83,6 +83,15 @@ done:
 	return rc;
 }
 
+int cli_source_given(const cli_source *s)
+{
+	const source_opts *o = &s->opts;
+
+	return o->url || o->ref || o->subpath || o->require_signed || o->force_older ||
+	       o->no_fetch || o->allowed_signers || o->gpg_keyring || o->ssh_key ||
+	       o->known_hosts || o->token_env || o->token_file || o->username;
+}
+
 void cli_source_describe(FILE *f, const source_result *r)
 {
 	if (!r->url) {

@@ -69,6 +69,13 @@ int cli_source_opt(cli_source *s, int opt, const char *arg);
 int cli_source_resolve(source_result **out, cli_source *s, cli_ctx *ctx,
 		       const char *dir);
 
+/*
+ * Nonzero when any source option was given.  Without one, a command reads
+ * its DIR operand exactly as before sources existed (no state store is
+ * created, errors are the loader's).
+ */
+int cli_source_given(const cli_source *s);
+
 /* One line for humans: "source: URL REF at COMMIT (offline: cached)". */
 void cli_source_describe(FILE *f, const source_result *r);
 

@@ -40,7 +40,8 @@ EOF
 
 head_of() { git -C "$TEST_TMP/work" rev-parse "${1:-HEAD}"; }
 
-reconcile() { "$CERTOPS" reconcile --once --state "$STATE" --repo "$REPO" "$@"; }
+# --plan-only: these tests are about the source; test_gitops.sh applies.
+reconcile() { "$CERTOPS" reconcile --once --plan-only --state "$STATE" --repo "$REPO" "$@"; }
 
 cache_repo() { echo "$STATE"/source/*/repo; }
 
@@ -225,7 +226,7 @@ test_http_remote_with_token() {
 	assert_exit 1 reconcile --ref main
 	assert_contains "$ERR" "--git-token-env"
 	# The token from the environment.
-	assert_exit 0 env GIT_TOKEN=s3cr3t-t0ken-value "$CERTOPS" reconcile --once \
+	assert_exit 0 env GIT_TOKEN=s3cr3t-t0ken-value "$CERTOPS" reconcile --once --plan-only \
 		--state "$STATE" --repo "$REPO" --git-username deploy --git-token-env GIT_TOKEN
 	assert_contains "$OUT" "source: $REPO refs/heads/main at commit $(head_of)"
 	assert_contains "$(cat "$TEST_TMP/access.log")" "ok"
@@ -361,7 +362,7 @@ test_require_signed_openpgp() {
 
 test_plain_directory_and_usage() {
 	STATE="$TEST_TMP/state"
-	assert_exit 0 "$CERTOPS" reconcile --once --state "$STATE" "$TOP/examples/quickstart"
+	assert_exit 0 "$CERTOPS" reconcile --once --plan-only --state "$STATE" "$TOP/examples/quickstart"
 	assert_contains "$OUT" "source: directory $TOP/examples/quickstart"
 	assert_exit 64 "$CERTOPS" reconcile --once --state "$STATE" --ref main "$TOP/examples/quickstart"
 	assert_contains "$ERR" "need --repo"
@@ -426,7 +427,7 @@ test_expiring_certificate_alert_once() {
 	url="http://127.0.0.1:$(cat "$TEST_TMP/port")/hook"
 	now=$(date +%s)
 	mkdir -m 700 "$STATE"
-	"$CERTOPS" reconcile --once --state "$STATE" "$TOP/examples/quickstart" >/dev/null
+	"$CERTOPS" reconcile --once --plan-only --state "$STATE" "$TOP/examples/quickstart" >/dev/null
 	# www: 90 days, 10 left (< 15: alert); api: 90 days, 60 left (fine).
 	"$TOOLS/state_cert_fake" "$STATE" www $((now - 80 * 86400)) $((now + 10 * 86400))
 	"$TOOLS/state_cert_fake" "$STATE" api $((now - 30 * 86400)) $((now + 60 * 86400))
@@ -457,7 +458,7 @@ cycles_at_least() { [ "$(status_cycles)" -ge "$1" ]; }
 test_loop_runs_cycles_and_stops_on_sigterm() {
 	mkremote
 	local metrics="$TEST_TMP/metrics.prom" pid
-	"$CERTOPS" reconcile --state "$STATE" --repo "$REPO" --interval 1s --jitter 1s \
+	"$CERTOPS" reconcile --plan-only --state "$STATE" --repo "$REPO" --interval 1s --jitter 1s \
 		--metrics-file "$metrics" >"$TEST_TMP/loop.out" 2>"$TEST_TMP/loop.err" &
 	pid=$!
 	echo "$pid" >>"$TEST_PIDS"
@@ -476,7 +477,7 @@ test_loop_runs_cycles_and_stops_on_sigterm() {
 test_sighup_runs_a_cycle_now() {
 	mkremote
 	local pid
-	"$CERTOPS" reconcile --state "$STATE" --repo "$REPO" --interval 1h \
+	"$CERTOPS" reconcile --plan-only --state "$STATE" --repo "$REPO" --interval 1h \
 		>"$TEST_TMP/loop.out" 2>"$TEST_TMP/loop.err" &
 	pid=$!
 	echo "$pid" >>"$TEST_PIDS"
