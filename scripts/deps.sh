@@ -14,6 +14,7 @@ python3 python3-jsonschema
 python3-yaml
 time
 nginx-light
+openssh-client openssh-server gnupg
 "
 
 missing=""

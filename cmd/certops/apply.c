@@ -17,12 +17,15 @@
 #include "config/policy.h"
 #include "observe/observe.h"
 #include "plan/plan.h"
+#include "source_opts.h"
 #include "state/state.h"
 #include "util/duration.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/log.h"
 
-enum { OPT_LOCK_TIMEOUT = 2000, OPT_PARALLEL, OPT_AT, OPT_JSON, OPT_DIR, OPT_PRUNE, OPT_FORCE, OPT_AUTO_APPROVE };
+enum { OPT_LOCK_TIMEOUT = 2000, OPT_PARALLEL, OPT_AT, OPT_JSON, OPT_DIR, OPT_PRUNE, OPT_FORCE, OPT_AUTO_APPROVE,
+       OPT_FORCE_COMMIT };
 
 #define MAX_FORCE 64
 
@@ -35,6 +38,8 @@ typedef struct {
 	const char *dir; /* --dir: declarations of a saved plan */
 	const char *force[MAX_FORCE]; /* --force NAME */
 	size_t nforce;
+	int force_commit; /* apply a saved plan made at another commit */
+	cli_source src;
 } apply_opts;
 
 static void usage(FILE *f)
@@ -54,10 +59,17 @@ static void usage(FILE *f)
 	      "  --force NAME         reissue certificate NAME (repeatable)\n"
 	      "  --dir DIR            the declarations of a SAVED-PLAN (default .)\n"
 	      "  --auto-approve       accepted for scripts; apply never prompts\n"
-	      "  --json               print the plan and the result as JSON\n\n"
+	      "  --json               print the plan and the result as JSON\n"
+	      "  --force-commit       apply a SAVED-PLAN although the source moved on\n"
+	      "                       from the commit it was made at\n\n"
+	      "A SAVED-PLAN made with --repo is applied from the same repository and\n"
+	      "ref (unless --repo is given again) and refused when the source is no\n"
+	      "longer at the plan's commit.  After a successful apply from a Git source\n"
+	      "the commit is recorded as the last applied (the rollback guard).\n\n"
 	      "Exit status: 0 converged, 1 an action failed or did not converge,\n"
 	      "64 usage, 65 invalid declarations, policy or stale plan, 75 the state\n"
 	      "is locked by another run.\n\n", f);
+	cli_source_help(f);
 	cli_global_help(f);
 }
 
@@ -66,6 +78,7 @@ static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 	apply_opts *o = data;
 	char *end;
 	long v;
+	int rc;
 
 	(void)ctx;
 	switch (opt) {
@@ -107,6 +120,12 @@ static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 			return cli_usage_error(&cli_cmd_apply, "at most %d --force", MAX_FORCE);
 		o->force[o->nforce++] = arg;
 		break;
+	case OPT_FORCE_COMMIT:
+		o->force_commit = 1;
+		break;
+	default:
+		rc = cli_source_opt(&o->src, opt, arg);
+		return rc == 1 ? cli_usage_error(&cli_cmd_apply, "unknown option") : rc;
 	}
 	return 0;
 }
@@ -216,6 +235,21 @@ static int print_diags(util_diags *d, const char *dir)
 	return CLI_EXIT_DATAERR;
 }
 
+/*
+ * After a converged apply from a Git source: the commit becomes the last
+ * applied one, so that a stale mirror cannot roll the world back.
+ */
+static int record_applied(const source_result *src, const char *state_dir)
+{
+	if (!src || !src->url)
+		return CLI_EXIT_OK;
+	if (source_record_applied(state_dir, src->commit) < 0) {
+		cli_print_error("recording the applied commit");
+		return CLI_EXIT_ERROR;
+	}
+	return CLI_EXIT_OK;
+}
+
 static int run(cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -228,9 +262,11 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		{ "dir", required_argument, NULL, OPT_DIR },
 		{ "force", required_argument, NULL, OPT_FORCE },
 		{ "auto-approve", no_argument, NULL, OPT_AUTO_APPROVE },
+		{ "force-commit", no_argument, NULL, OPT_FORCE_COMMIT },
+		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	apply_opts o = { 0, APPLY_PARALLEL_DEFAULT, 0, 0, 0, NULL, { NULL }, 0 };
+	apply_opts o;
 	util_diags diags = UTIL_DIAGS_INIT;
 	util_buf sdir = UTIL_BUF_INIT, out = UTIL_BUF_INIT;
 	config_set *set = NULL;
@@ -238,17 +274,20 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	state *st = NULL;
 	observe_result *obs = NULL;
 	plan *p = NULL;
+	source_result *src = NULL;
 	apply_ctx *actx = NULL;
 	apply_report report;
 	apply_options ao;
 	plan_options po;
-	const char *dir = ".", *saved = NULL;
+	const char *dir = NULL, *saved = NULL;
 	char digest[CONFIG_HASH_HEX_LEN + 1];
 	uint64_t serial = 0;
 	int first, rc, error, has_state = 1, exit_code = CLI_EXIT_ERROR;
 	size_t i;
 
 	memset(&report, 0, sizeof(report));
+	memset(&o, 0, sizeof(o));
+	o.parallel = APPLY_PARALLEL_DEFAULT;
 	rc = cli_parse(ctx, &cli_cmd_apply, argc, argv, opts, "", on_opt, &o, &first);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
@@ -257,12 +296,52 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	if (first < argc) {
 		if (is_saved_plan(argv[first])) {
 			saved = argv[first];
-			dir = o.dir ? o.dir : ".";
+			dir = o.dir;
 		} else {
 			dir = argv[first];
 		}
 	} else if (o.dir) {
 		dir = o.dir;
+	}
+
+	/* a saved plan says where its declarations came from */
+	if (saved) {
+		if ((error = plan_load(&p, saved)) < 0) {
+			cli_print_error("loading the saved plan");
+			exit_code = CLI_EXIT_DATAERR;
+			goto done;
+		}
+		if (p->source_url && !o.src.opts.url && !dir) {
+			o.src.opts.url = p->source_url;
+			if (!o.src.opts.ref)
+				o.src.opts.ref = p->source_ref;
+		}
+	}
+	if (cli_source_given(&o.src)) {
+		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
+			exit_code = rc;
+			goto done;
+		}
+		dir = src->dir;
+		if (src->url)
+			util_log_info("apply", "source %s at commit %s%s", src->url, src->commit,
+				      src->offline ? " (offline: cached)" : "");
+	} else if (!dir) {
+		dir = ".";
+	}
+	if (saved && p->source_commit && !src) {
+		/* a plan made from Git, applied to a plain directory */
+		exit_code = CLI_EXIT_DATAERR;
+		fprintf(stderr, "certops: error: %s: the plan was made from %s at commit %s; "
+			"apply it with --repo (or without DIR/--dir)\n", saved,
+			p->source_url ? p->source_url : "a Git source", p->source_commit);
+		goto done;
+	}
+	if (saved && src && (error = source_check_commit(src, p->source_commit,
+							 o.force_commit)) < 0) {
+		cli_print_error(saved);
+		exit_code = error == CERTOPS_ESTALE ? CLI_EXIT_DATAERR : CLI_EXIT_ERROR;
+		goto done;
 	}
 
 	/* declarations and policy: the same checks as validate */
@@ -303,11 +382,6 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	}
 
 	if (saved) {
-		if ((error = plan_load(&p, saved)) < 0) {
-			cli_print_error("loading the saved plan");
-			exit_code = CLI_EXIT_DATAERR;
-			goto done;
-		}
 		if ((error = plan_config_digest(digest, set)) < 0 ||
 		    (error = state_serial(&serial, st)) < 0) {
 			cli_print_error(NULL);
@@ -326,7 +400,9 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		po.force = o.force;
 		po.nforce = o.nforce;
 		if ((error = observe_run(&obs, set, st, &(observe_options){ observe_online_default(), policy })) < 0 ||
-		    (error = plan_new(&p, set, obs, &po)) < 0) {
+		    (error = plan_new(&p, set, obs, &po)) < 0 ||
+		    (src && src->url && (error = plan_set_source(p, src->url, src->ref,
+							   src->commit)) < 0)) {
 			cli_print_error("planning");
 			goto done;
 		}
@@ -350,9 +426,10 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	ao.progress = o.json ? NULL : progress;
 	ao.progress_data = ctx;
 	if (!plan_has_changes(p)) {
+		report.converged = 1; /* nothing to do is converged */
 		if (o.json)
 			print_json(ctx->out, p, &report);
-		exit_code = CLI_EXIT_OK;
+		exit_code = record_applied(src, sdir.ptr);
 		goto done;
 	}
 	if (!o.json)
@@ -373,11 +450,12 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 			fprintf(ctx->out, "  not converged: %s: %s\n", report.pending_ids[i],
 				report.pending_why[i]);
 	}
-	exit_code = report.converged ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+	exit_code = report.converged ? record_applied(src, sdir.ptr) : CLI_EXIT_ERROR;
 done:
 	apply_ctx_free(actx);
 	apply_report_clear(&report);
 	plan_free(p);
+	source_result_free(src);
 	observe_result_free(obs);
 	if (st && state_locked(st) && state_unlock(st) < 0) {
 		cli_print_error("releasing the state lock");

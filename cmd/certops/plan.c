@@ -5,8 +5,10 @@
 
 #include "cli.h"
 #include "plan/plan.h"
+#include "source_opts.h"
 #include "util/duration.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "world.h"
 
 /* Above the global options' values (cli.c uses 1000 and up). */
@@ -19,6 +21,7 @@ typedef struct {
 	const char *at, *out;
 	const char *force[MAX_FORCE];
 	size_t nforce;
+	cli_source src;
 } plan_cmd_opts;
 
 static void usage(FILE *f)
@@ -34,13 +37,17 @@ static void usage(FILE *f)
 	      "  --prune               remove what is no longer declared\n"
 	      "  --force NAME          reissue certificate NAME (repeatable)\n\n"
 	      "Exit status: 0 success (no changes with --detailed-exitcode), 2 changes\n"
-	      "(with --detailed-exitcode), 1 error, 64 usage, 65 invalid declarations.\n\n", f);
+	      "(with --detailed-exitcode), 1 error, 64 usage, 65 invalid declarations.\n"
+	      "With --repo the plan names the commit (a \"Source:\" line; \"source\" in\n"
+	      "JSON and in a saved plan).\n\n", f);
+	cli_source_help(f);
 	cli_global_help(f);
 }
 
 static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 {
 	plan_cmd_opts *o = data;
+	int rc;
 
 	(void)ctx;
 	switch (opt) {
@@ -56,7 +63,8 @@ static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 		o->force[o->nforce++] = arg;
 		break;
 	default:
-		return cli_usage_error(&cli_cmd_plan, "unknown option");
+		rc = cli_source_opt(&o->src, opt, arg);
+		return rc == 1 ? cli_usage_error(&cli_cmd_plan, "unknown option") : rc;
 	}
 	return 0;
 }
@@ -70,14 +78,16 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "prune", no_argument, NULL, OPT_PRUNE },
 		{ "force", required_argument, NULL, OPT_FORCE },
+		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	plan_cmd_opts o;
 	plan_options po;
 	cmd_world w;
 	plan *p = NULL;
+	source_result *src = NULL;
 	util_buf b = UTIL_BUF_INIT;
-	const char *dir = ".";
+	const char *dir = NULL;
 	time_t now = time(NULL);
 	int first, rc, exit_code = CLI_EXIT_ERROR;
 	size_t i;
@@ -95,7 +105,17 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cli_cmd_plan, "invalid --at '%s': %s", o.at,
 				       util_error_message());
 
-	if ((rc = cmd_world_load(&w, ctx, dir, 0)) != 0) {
+	if (cli_source_given(&o.src)) {
+		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
+			exit_code = rc;
+			goto done;
+		}
+		dir = src->dir;
+		if (src->url)
+			util_log_info("plan", "source %s at commit %s%s", src->url, src->commit,
+				      src->offline ? " (offline: cached)" : "");
+	}
+	if ((rc = cmd_world_load(&w, ctx, dir ? dir : ".", 0)) != 0) {
 		exit_code = rc;
 		goto done;
 	}
@@ -110,7 +130,8 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 				"--force '%s': no such certificate is declared", o.force[i]);
 			goto done;
 		}
-	if (plan_new(&p, w.set, w.obs, &po) < 0) {
+	if (plan_new(&p, w.set, w.obs, &po) < 0 ||
+	    (src && src->url && plan_set_source(p, src->url, src->ref, src->commit) < 0)) {
 		cli_print_error("planning");
 		goto done;
 	}
@@ -144,6 +165,7 @@ done:
 	util_buf_free(&b);
 	plan_free(p);
 	cmd_world_free(&w);
+	source_result_free(src);
 	return exit_code;
 }
 

@@ -12,6 +12,8 @@
 
 #include "cli.h"
 #include "plan/plan.h"
+#include "source_opts.h"
+#include "status_reconcile.h"
 #include "util/duration.h"
 #include "util/error.h"
 #include "world.h"
@@ -21,23 +23,30 @@ enum { FMT_TEXT = 0, FMT_JSON, FMT_PROMETHEUS };
 
 typedef struct {
 	int format;
+	cli_source src;
 } status_opts;
 
 static void usage(FILE *f)
 {
-	fputs("Usage: certops status [--json | --format text|json|prometheus] [DIR]\n\n"
+	fputs("Usage: certops status [--json | --format text|json|prometheus]\n"
+	      "         [source options] [DIR]\n\n"
 	      "Lists every certificate declared in DIR (default .): identifiers,\n"
 	      "issuer, key, not-after, time left, when renewal is due, and each deploy\n"
 	      "target: in sync or why not, last deploy and its result.  Read-only.\n\n"
 	      "  --json               the same as JSON\n"
 	      "  --format prometheus  metrics for node_exporter's textfile collector\n\n"
+	      "The last `certops reconcile` cycle follows (its result, commit and any\n"
+	      "failing certificate; \"reconcile\" in JSON), and with --repo the commit\n"
+	      "the declarations were read at (\"source\" in JSON).\n\n"
 	      "Exit status: 0, 1 error, 64 usage, 65 invalid declarations.\n\n", f);
+	cli_source_help(f);
 	cli_global_help(f);
 }
 
 static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 {
 	status_opts *o = data;
+	int rc;
 
 	(void)ctx;
 	if (opt == OPT_JSON) {
@@ -52,6 +61,9 @@ static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 		else
 			return cli_usage_error(&cli_cmd_status,
 				"invalid --format '%s' (expected text, json or prometheus)", arg);
+	} else {
+		rc = cli_source_opt(&o->src, opt, arg);
+		return rc == 1 ? cli_usage_error(&cli_cmd_status, "unknown option") : rc;
 	}
 	return 0;
 }
@@ -380,18 +392,22 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	status_opts o = { FMT_TEXT };
+	status_opts o;
+	source_result *src = NULL;
+	util_buf sdir = UTIL_BUF_INIT;
 	plan_options po;
 	cmd_world w;
 	plan *p = NULL;
 	util_buf b = UTIL_BUF_INIT;
-	const char *dir = ".";
+	const char *dir = NULL;
 	time_t now = time(NULL);
 	int first, rc, exit_code = CLI_EXIT_ERROR;
 
 	memset(&w, 0, sizeof(w));
+	memset(&o, 0, sizeof(o));
 	rc = cli_parse(ctx, &cli_cmd_status, argc, argv, opts, "", on_opt, &o, &first);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
@@ -399,8 +415,19 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cli_cmd_status, "expected at most one directory");
 	if (first < argc)
 		dir = argv[first];
-	if ((rc = cmd_world_load(&w, ctx, dir, OBSERVE_OFFLINE)) != 0) {
+	if (cli_source_given(&o.src)) {
+		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
+			exit_code = rc;
+			goto done;
+		}
+		dir = src->dir;
+	}
+	if ((rc = cmd_world_load(&w, ctx, dir ? dir : ".", OBSERVE_OFFLINE)) != 0) {
 		exit_code = rc;
+		goto done;
+	}
+	if (state_default_dir(&sdir, ctx->state_dir) < 0) {
+		cli_print_error("finding the state store");
 		goto done;
 	}
 	memset(&po, 0, sizeof(po));
@@ -409,12 +436,36 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		cli_print_error("planning");
 		goto done;
 	}
-	if (o.format == FMT_JSON)
+	if (o.format == FMT_JSON) {
 		render_json(&b, &w, p, now);
-	else if (o.format == FMT_PROMETHEUS)
+		/* the source and the last cycle go inside the one object */
+		if (b.size >= 2 && !strcmp(b.ptr + b.size - 2, "}\n")) {
+			util_buf_truncate(&b, b.size - 2);
+			util_buf_puts(&b, ",\n \"source\": ");
+			if (src && src->url) {
+				util_buf_puts(&b, "{\"url\": ");
+				util_buf_put_json_string(&b, src->url);
+				util_buf_puts(&b, ", \"ref\": ");
+				util_buf_put_json_string(&b, src->ref ? src->ref : "");
+				util_buf_printf(&b, ", \"commit\": \"%s\", \"offline\": %s}",
+						src->commit, src->offline ? "true" : "false");
+			} else {
+				util_buf_puts(&b, "null");
+			}
+			util_buf_puts(&b, ",\n \"reconcile\": ");
+			status_reconcile_json(&b, sdir.ptr);
+			util_buf_puts(&b, "}\n");
+		}
+	} else if (o.format == FMT_PROMETHEUS) {
 		render_prometheus(&b, &w, p);
-	else
+	} else {
+		if (src && src->url)
+			util_buf_printf(&b, "Source: %s %s at commit %s%s\n\n", src->url,
+					src->ref ? src->ref : "", src->commit,
+					src->offline ? " (OFFLINE: cached)" : "");
 		render_text(&b, &w, p, now);
+		status_reconcile_text(&b, sdir.ptr);
+	}
 	if (util_buf_failed(&b)) {
 		util_error_set(CERTOPS_ENOMEM, "out of memory");
 		cli_print_error("rendering the status");
@@ -426,6 +477,8 @@ done:
 	util_buf_free(&b);
 	plan_free(p);
 	cmd_world_free(&w);
+	source_result_free(src);
+	util_buf_free(&sdir);
 	return exit_code;
 }
 

@@ -4,36 +4,43 @@
 #include "cli.h"
 #include "config/config.h"
 #include "config/policy.h"
+#include "source_opts.h"
 
 /* Above the global options' values (cli.c uses 1000 and up). */
 enum { OPT_JSON = 2000 };
 
 typedef struct {
 	int json;
+	cli_source src;
 } validate_opts;
 
 static void usage(FILE *f)
 {
-	fputs("Usage: certops validate [--json] [DIR|FILE]\n\n"
+	fputs("Usage: certops validate [--json] [source options] [DIR|FILE]\n\n"
 	      "Loads every *.yaml/*.yml below DIR (default .), or one FILE, checks the\n"
 	      "declarations and the local policy, and reports every problem as\n"
 	      "file:line:column: field: message.  Changes nothing.\n\n"
 	      "  --json    print the problems as a JSON array of\n"
 	      "            {file, line, column, field, message, code}\n\n"
 	      "Exit status: 0 valid, 65 invalid declarations or policy, 64 usage,\n"
-	      "1 when DIR cannot be read.\n\n", f);
+	      "1 when DIR cannot be read.  With --repo the commit checked is printed\n"
+	      "first (\"source: URL REF at commit ID\"; on stderr with --json).\n\n", f);
+	cli_source_help(f);
 	cli_global_help(f);
 }
 
 static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 {
 	validate_opts *o = data;
+	int rc;
 
 	(void)ctx;
-	(void)arg;
-	if (opt == OPT_JSON)
+	if (opt == OPT_JSON) {
 		o->json = 1;
-	return 0;
+		return 0;
+	}
+	rc = cli_source_opt(&o->src, opt, arg);
+	return rc == 1 ? cli_usage_error(&cli_cmd_validate, "unknown option") : rc;
 }
 
 static void print_json(FILE *out, const util_diags *d)
@@ -83,15 +90,18 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
+		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	validate_opts o = { 0 };
+	validate_opts o;
+	source_result *src = NULL;
 	util_diags diags = UTIL_DIAGS_INIT;
 	config_set *set = NULL;
 	config_policy *policy = NULL;
-	const char *dir = ".";
+	const char *dir = NULL;
 	int first, rc, error, exit_code;
 
+	memset(&o, 0, sizeof(o));
 	rc = cli_parse(ctx, &cli_cmd_validate, argc, argv, opts, "", on_opt, &o,
 		       &first);
 	if (rc)
@@ -101,6 +111,16 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 				       "expected at most one directory");
 	if (first < argc)
 		dir = argv[first];
+	/* a FILE operand is only for a plain directory source */
+	if (cli_source_given(&o.src)) {
+		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0)
+			return rc;
+		dir = src->dir;
+		if (src->url)
+			cli_source_describe(o.json ? stderr : ctx->out, src);
+	} else if (!dir) {
+		dir = ".";
+	}
 
 	error = config_load_dir(&set, &diags, dir);
 	if (error < 0 && error != CERTOPS_EINVALID) {
@@ -147,6 +167,7 @@ done:
 	config_policy_free(policy);
 	config_set_free(set);
 	util_diags_free(&diags);
+	source_result_free(src);
 	return exit_code;
 }
 

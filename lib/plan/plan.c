@@ -119,7 +119,78 @@ void plan_free(plan *p)
 	for (i = 0; i < p->count; i++)
 		plan__action_clear(&p->actions[i]);
 	free(p->actions);
+	free(p->source_url);
+	free(p->source_ref);
+	free(p->source_commit);
 	free(p);
+}
+
+static int dropped_dep(const plan *p, const unsigned char *drop,
+		       const plan_action *a)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->ndepends; i++)
+		for (j = 0; j < p->count; j++)
+			if (drop[j] && !strcmp(p->actions[j].id, a->depends_on[i]))
+				return 1;
+	return 0;
+}
+
+size_t plan_filter(plan *p, int (*keep)(const plan_action *a, void *data),
+		   void *data)
+{
+	unsigned char *drop;
+	size_t i, n = 0, w = 0;
+	int changed = 1;
+
+	if (!p->count || !(drop = calloc(p->count, 1)))
+		return 0;
+	for (i = 0; i < p->count; i++)
+		drop[i] = !keep(&p->actions[i], data);
+	/* actions are in dependency order, but loop to a fixed point anyway:
+	 * cheap, and it does not rely on that order */
+	while (changed) {
+		changed = 0;
+		for (i = 0; i < p->count; i++)
+			if (!drop[i] && dropped_dep(p, drop, &p->actions[i]))
+				drop[i] = changed = 1;
+	}
+	for (i = 0; i < p->count; i++) {
+		if (drop[i]) {
+			plan__action_clear(&p->actions[i]);
+			n++;
+		} else {
+			if (w != i)
+				p->actions[w] = p->actions[i];
+			w++;
+		}
+	}
+	p->count = w;
+	free(drop);
+	plan__count(p);
+	return n;
+}
+
+static int dup_opt(char **out, const char *s)
+{
+	free(*out);
+	*out = NULL;
+	if (s && *s && !(*out = strdup(s)))
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	return 0;
+}
+
+int plan_set_source(plan *p, const char *url, const char *ref,
+		    const char *commit)
+{
+	int error;
+
+	if ((error = dup_opt(&p->source_url, url)) < 0 ||
+	    (error = dup_opt(&p->source_ref, ref)) < 0 ||
+	    (error = dup_opt(&p->source_commit, commit)) < 0)
+		return error;
+	return 0;
 }
 
 void plan__count(plan *p)

@@ -117,6 +117,10 @@ typedef struct {
 	char config_digest[CONFIG_HASH_HEX_LEN + 1]; /* plan_config_digest */
 	int has_state;        /* 0: there was no state store */
 	uint64_t state_serial;
+	/* Where the declarations came from (plan_set_source): a Git URL as
+	 * shown, the ref and the full commit id; all NULL for a plain
+	 * directory.  Owned by the plan. */
+	char *source_url, *source_ref, *source_commit;
 	/* Counts for the summary; orphans kept (not pruned) are not changes. */
 	size_t n_issue, n_renew, n_deploy, n_hooks, n_verify, n_accounts,
 		n_orphans, n_prune;
@@ -146,6 +150,23 @@ typedef struct {
 int plan_new(plan **out, const config_set *desired, const observe_result *obs,
 	     const plan_options *opts);
 void plan_free(plan *p);
+
+/*
+ * Records the source of the declarations (a Git URL, ref and full commit
+ * id; any may be NULL) in p: shown in the human header, the JSON "source"
+ * object and saved plans.  Copies the strings.  0 or CERTOPS_ENOMEM.
+ */
+int plan_set_source(plan *p, const char *url, const char *ref,
+		    const char *commit);
+
+/*
+ * Drops the actions for which keep returns 0, and, transitively, every
+ * action depending on a dropped one; the summary counts are recomputed.
+ * Used by reconcile to leave out certificates waiting out a retry
+ * backoff.  Returns the number of actions dropped.
+ */
+size_t plan_filter(plan *p, int (*keep)(const plan_action *a, void *data),
+		   void *data);
 
 /* Nonzero when the plan changes anything (kept orphans do not count). */
 int plan_has_changes(const plan *p);

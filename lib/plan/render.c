@@ -64,6 +64,12 @@ int plan_render_human(util_buf *out, const plan *p, unsigned flags)
 	const char *sep = "";
 	size_t i;
 
+	/* the commit first: a reviewer must know what the plan was made from */
+	if (p->source_commit)
+		util_buf_printf(out, "Source: %s%s%s at commit %s\n\n",
+				p->source_url ? p->source_url : "(local)",
+				p->source_ref ? " " : "", p->source_ref ? p->source_ref : "",
+				p->source_commit);
 	for (i = 0; i < p->count; i++) {
 		const plan_action *a = &p->actions[i];
 		char m = marker(a);
@@ -169,6 +175,13 @@ static json_t *plan__to_json(const plan *p)
 	    json_object_set_new(o, "summary", summary) < 0 ||
 	    json_object_set_new(o, "actions", actions) < 0 || !st || !summary || !actions)
 		goto fail;
+	if (p->source_commit) {
+		json_t *src = json_pack("{s:s?, s:s?, s:s}", "url", p->source_url,
+					"ref", p->source_ref, "commit", p->source_commit);
+
+		if (!src || json_object_set_new(o, "source", src) < 0)
+			goto fail;
+	}
 	if (json_object_set_new(st, "present", json_boolean(p->has_state)) < 0 ||
 	    json_object_set_new(st, "serial", json_integer((json_int_t)p->state_serial)) < 0)
 		goto fail;

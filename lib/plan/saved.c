@@ -152,6 +152,17 @@ int plan_parse_json(plan **out, const char *text, size_t len)
 		goto done;
 	}
 	p->state_serial = (uint64_t)json_integer_value(v);
+	v = json_object_get(doc, "source");
+	if (v && !json_is_null(v)) {
+		if (!json_is_object(v)) {
+			error = bad("source is not an object");
+			goto done;
+		}
+		if ((error = get_str(&p->source_url, v, "url", 0)) < 0 ||
+		    (error = get_str(&p->source_ref, v, "ref", 0)) < 0 ||
+		    (error = get_str(&p->source_commit, v, "commit", 1)) < 0)
+			goto done;
+	}
 	actions = json_object_get(doc, "actions");
 	if (!json_is_array(actions)) {
 		error = bad("no actions");
