@@ -171,6 +171,9 @@ int cli_parse(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 			return rc;
 	}
 	*first_arg = optind;
+	/* Global options given after the command (-v, --log-format, ...)
+	 * take effect too. */
+	cli_setup_logging(ctx);
 	return 0;
 }
 

@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "source_opts.h"
+
+#include "util/log.h"
 #include "state/state.h"
 #include "util/error.h"
 

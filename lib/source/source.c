@@ -571,6 +571,9 @@ int source_resolve(source_result **out, const source_opts *o)
 		goto done;
 	}
 	error = resolve_remote(r, o);
+	/* From here on every log line names the commit (util_log_context_set). */
+	if (!error && util_log_context_set("commit", r->commit) < 0)
+		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
 	if (!error)
 		util_log_info("source", "%s at %s%s%s", r->url, r->commit,
 			      r->ref ? " " : "", r->ref ? r->ref : "");

@@ -18,6 +18,9 @@
  * accepted by `ssh-keygen -Y verify` against allowed_signers, or an OpenPGP
  * signature accepted by `gpg --verify` against gpg_keyring; anything else is
  * refused with CERTOPS_EAUTH and a message naming the commit.
+ *
+ * Logging: once a remote's commit is resolved, it is set as the "commit"
+ * log context field (util_log_context_set), so every later log line names it.
  */
 #ifndef CERTOPS_SOURCE_H
 #define CERTOPS_SOURCE_H

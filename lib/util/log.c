@@ -14,6 +14,13 @@ static struct {
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Process-wide fields of every line (util_log_context_set); log_lock. */
+#define LOG_CONTEXT_MAX 8
+static struct {
+	char *key, *value;
+} log_context[LOG_CONTEXT_MAX];
+static size_t nlog_context;
+
 static pthread_mutex_t secret_lock = PTHREAD_MUTEX_INITIALIZER;
 static char **secrets;
 static size_t nsecrets;
@@ -57,6 +64,50 @@ int util_log_level_parse(const char *s, util_log_level *out)
 		return 0;
 	}
 	return -1;
+}
+
+int util_log_context_set(const char *key, const char *value)
+{
+	char *v = NULL, *k = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (value && !(v = strdup(value)))
+		return -1;
+	pthread_mutex_lock(&log_lock);
+	for (i = 0; i < nlog_context; i++)
+		if (strcmp(log_context[i].key, key) == 0)
+			break;
+	if (i < nlog_context) {
+		free(log_context[i].value);
+		if (v) {
+			log_context[i].value = v;
+		} else {
+			free(log_context[i].key);
+			log_context[i] = log_context[--nlog_context];
+		}
+	} else if (v) {
+		if (nlog_context == LOG_CONTEXT_MAX || !(k = strdup(key))) {
+			free(v);
+			rc = -1;
+		} else {
+			log_context[nlog_context].key = k;
+			log_context[nlog_context++].value = v;
+		}
+	}
+	pthread_mutex_unlock(&log_lock);
+	return rc;
+}
+
+void util_log_context_clear(void)
+{
+	pthread_mutex_lock(&log_lock);
+	while (nlog_context) {
+		nlog_context--;
+		free(log_context[nlog_context].key);
+		free(log_context[nlog_context].value);
+	}
+	pthread_mutex_unlock(&log_lock);
 }
 
 int util_secret_register(const char *value)
@@ -189,22 +240,52 @@ static const char *level_color(util_log_level level)
 	}
 }
 
+/* Whether a line's own fields name key (a context field would repeat it). */
+static int has_field(const util_log_field *fields, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(fields[i].key, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* Appends key/value fields: `,"k":"v"` in JSON, ` k=v` in text. */
+static void put_field(util_buf *line, int json, const char *key, const char *value)
+{
+	util_buf val = UTIL_BUF_INIT;
+
+	util_buf_puts(&val, value ? value : "");
+	/* before encoding: a JSON-escaped secret would no longer match */
+	util_redact(&val);
+	if (json) {
+		util_buf_putc(line, ',');
+		util_buf_put_json_string(line, key);
+		util_buf_putc(line, ':');
+		util_buf_put_json_string(line, val.ptr);
+	} else {
+		util_buf_printf(line, " %s=%s", key, val.ptr);
+	}
+	util_buf_free(&val);
+}
+
 void util_logv(util_log_level level, const char *component,
 	       const util_log_field *fields, size_t nfields, const char *fmt,
 	       va_list ap)
 {
 	util_buf msg = UTIL_BUF_INIT, line = UTIL_BUF_INIT;
+	int json = log_cfg.format == UTIL_LOG_JSON, color = 0;
 	FILE *out;
 	size_t i;
 
 	if (!util_log_enabled(level))
 		return;
 	util_buf_vprintf(&msg, fmt, ap);
-	/* Redact before encoding too: a secret holding a quote or a backslash
-	 * no longer matches once JSON-escaped. */
 	util_redact(&msg);
 
-	if (log_cfg.format == UTIL_LOG_JSON) {
+	pthread_mutex_lock(&log_lock); /* log_context, and whole lines */
+	if (json) {
 		util_buf_puts(&line, "{\"time\":\"");
 		put_time(&line);
 		util_buf_printf(&line, "\",\"level\":\"%s\"", level_names[level]);
@@ -214,21 +295,8 @@ void util_logv(util_log_level level, const char *component,
 		}
 		util_buf_puts(&line, ",\"msg\":");
 		util_buf_put_json_string(&line, msg.ptr);
-		for (i = 0; i < nfields; i++) {
-			util_buf val = UTIL_BUF_INIT;
-
-			util_buf_puts(&val, fields[i].value ? fields[i].value : "");
-			util_redact(&val);
-			util_buf_putc(&line, ',');
-			util_buf_put_json_string(&line, fields[i].key);
-			util_buf_putc(&line, ':');
-			util_buf_put_json_string(&line, val.ptr);
-			util_buf_free(&val);
-		}
-		util_buf_puts(&line, "}\n");
 	} else {
-		int color = log_cfg.color && *level_color(level);
-
+		color = log_cfg.color && *level_color(level);
 		if (color)
 			util_buf_puts(&line, level_color(level));
 		if (level != UTIL_LOG_INFO)
@@ -236,16 +304,18 @@ void util_logv(util_log_level level, const char *component,
 		if (component && level >= UTIL_LOG_DEBUG)
 			util_buf_printf(&line, "[%s] ", component);
 		util_buf_put(&line, msg.ptr, msg.size);
-		for (i = 0; i < nfields; i++)
-			util_buf_printf(&line, " %s=%s", fields[i].key,
-					fields[i].value ? fields[i].value : "");
-		if (color)
-			util_buf_puts(&line, "\033[0m");
-		util_buf_putc(&line, '\n');
 	}
+	for (i = 0; i < nfields; i++)
+		put_field(&line, json, fields[i].key, fields[i].value);
+	if (json || log_cfg.level >= UTIL_LOG_DEBUG)
+		for (i = 0; i < nlog_context; i++)
+			if (!has_field(fields, nfields, log_context[i].key))
+				put_field(&line, json, log_context[i].key, log_context[i].value);
+	if (color)
+		util_buf_puts(&line, "\033[0m");
+	util_buf_puts(&line, json ? "}\n" : "\n");
 	util_redact(&line);
 
-	pthread_mutex_lock(&log_lock);
 	out = log_cfg.out ? log_cfg.out : stderr;
 	if (!util_buf_failed(&line)) {
 		fwrite(line.ptr, 1, line.size, out);

@@ -56,6 +56,17 @@ void util_logv(util_log_level level, const char *component,
 #define util_log_trace(comp, ...) util_log_fields(UTIL_LOG_TRACE, comp, NULL, 0, __VA_ARGS__)
 
 /*
+ * Sets a field that every later log line carries (the desired-state commit,
+ * say), or removes it when value is NULL.  JSON lines always carry it; text
+ * lines only at debug level and above, where a terminal reader asked for
+ * detail (the commit is in every plan's header anyway).  The strings are
+ * copied.  Returns 0, or -1 when out of memory.
+ */
+int util_log_context_set(const char *key, const char *value);
+/* Removes every context field. */
+void util_log_context_clear(void);
+
+/*
  * Registers a secret value (a password, token, HMAC key) so that it is
  * redacted from every later log line and error message.  The value is
  * copied; values shorter than 4 bytes are ignored (they would redact

@@ -125,6 +125,25 @@ test_reconcile_issues_deploys_and_follows_new_commits() {
 	assert_eq ok "$(json_get "$TEST_TMP/status.json" reconcile.certificates.0.result)" "per-cert result"
 }
 
+# With JSON logs, every line after the source is resolved names the commit,
+# so a log collector can tie any action to the reviewed change.
+test_every_json_log_line_names_the_commit() {
+	setup_gitops --always-valid
+	local c lines
+	c=$(head_of)
+	run_certops 0 apply --repo "$REPO" --log-format json -v
+	lines=$(printf '%s\n' "$ERR" | grep -c '^{' || true)
+	[ "$lines" -ge 5 ] || fail "expected several JSON log lines, got $lines:
+$ERR"
+	assert_eq "$lines" "$(printf '%s\n' "$ERR" | grep -c "\"commit\":\"$c\"" || true)" \
+		"JSON log lines naming commit $c"
+	printf '%s\n' "$ERR" | grep '^{' | python3 -c '
+import json, sys
+for line in sys.stdin:
+    json.loads(line)  # one object per line, no duplicate-key garbage
+'
+}
+
 test_saved_plan_is_refused_after_a_push() {
 	setup_gitops
 	local first second

@@ -110,6 +110,32 @@ static void test_short_secrets_ignored(void **state)
 	assert_string_equal(captured(), "done\n");
 }
 
+static void test_context_fields(void **state)
+{
+	util_log_field f[] = { { "commit", "explicit" } };
+	const char *out;
+	(void)state;
+	assert_int_equal(util_log_context_set("commit", "0123abcd"), 0);
+	util_log_setup(UTIL_LOG_INFO, UTIL_LOG_JSON, 0, capture);
+	util_log_info("apply", "one");
+	/* a line's own field wins over the context: no duplicate JSON key */
+	util_log_fields(UTIL_LOG_INFO, "plan", f, 1, "two");
+	util_log_setup(UTIL_LOG_INFO, UTIL_LOG_TEXT, 0, capture);
+	util_log_info("apply", "three");   /* text at info: no context */
+	util_log_setup(UTIL_LOG_DEBUG, UTIL_LOG_TEXT, 0, capture);
+	util_log_info("apply", "four");    /* text with -v: context shown */
+	assert_int_equal(util_log_context_set("commit", NULL), 0);
+	util_log_info("apply", "five");
+	out = captured();
+	assert_non_null(strstr(out, "\"msg\":\"one\",\"commit\":\"0123abcd\"}"));
+	assert_non_null(strstr(out, "\"msg\":\"two\",\"commit\":\"explicit\"}"));
+	assert_null(strstr(out, "\"commit\":\"explicit\",\"commit\""));
+	assert_non_null(strstr(out, "\nthree\n"));
+	assert_non_null(strstr(out, "\nfour commit=0123abcd\n"));
+	assert_non_null(strstr(out, "\nfive\n"));
+	util_log_context_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +145,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_secrets_never_printed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_keys_redacted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_secrets_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_context_fields, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
