@@ -22,11 +22,6 @@
 
 #define CURRENT_FILE "current.json"
 
-static int oom(void)
-{
-	return util_error_set(CERTOPS_ENOMEM, "out of memory");
-}
-
 void state_cert_meta_clear(state_cert_meta *m)
 {
 	size_t i;
@@ -117,13 +112,13 @@ static int meta_from_json(state_cert_meta *m, json_t *doc, const char *path)
 					 "expected an array of strings");
 	if (sans && json_array_size(sans)) {
 		if (!(m->sans = calloc(json_array_size(sans), sizeof(char *))))
-			return oom();
+			return state__oom();
 		json_array_foreach(sans, i, v) {
 			if (!json_is_string(v))
 				return util_error_set_at(CERTOPS_EINVALID, path, 0, 0,
 							 "sans", "expected strings");
 			if (!(m->sans[m->nsans] = strdup(json_string_value(v))))
-				return oom();
+				return state__oom();
 			m->nsans++;
 		}
 	}
@@ -139,7 +134,7 @@ static int meta_from_json(state_cert_meta *m, json_t *doc, const char *path)
 	m->not_after = state__json_time(doc, "notAfter");
 	m->issued_at = state__json_time(doc, "issuedAt");
 	if (!m->name || !m->version)
-		return oom();
+		return state__oom();
 	return 0;
 }
 
@@ -158,7 +153,7 @@ static int load_version(state_cert **out, state *st, const char *name,
 	state__path(&dir, st, "certs", name, version);
 	util_fs_join(&path, dir.ptr, "meta.json");
 	if (util_buf_failed(&path) || util_buf_failed(&dir)) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
 	if ((error = state__json_load(&doc, path.ptr)) < 0) {
@@ -168,7 +163,7 @@ static int load_version(state_cert **out, state *st, const char *name,
 		goto done;
 	}
 	if (!(c = calloc(1, sizeof(*c)))) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
 	if ((error = meta_from_json(&c->meta, doc, path.ptr)) < 0)
@@ -177,7 +172,7 @@ static int load_version(state_cert **out, state *st, const char *name,
 		util_buf_clear(&path);
 		util_fs_join(&path, dir.ptr, "chain.pem");
 		if (util_buf_failed(&path)) {
-			error = oom();
+			error = state__oom();
 			goto done;
 		}
 		if ((error = state__read_string(&c->chain_pem, path.ptr, STATE__PEM_MAX)) < 0)
@@ -187,7 +182,7 @@ static int load_version(state_cert **out, state *st, const char *name,
 		util_buf_clear(&path);
 		util_fs_join(&path, dir.ptr, "key.pem");
 		if (util_buf_failed(&path)) {
-			error = oom();
+			error = state__oom();
 			goto done;
 		}
 		if ((error = state__read_string(&c->key_pem, path.ptr, STATE__PEM_MAX)) < 0)
@@ -213,7 +208,7 @@ static int read_current_meta(state_cert_meta *out, state *st, const char *name)
 	memset(out, 0, sizeof(*out));
 	state__path(&path, st, "certs", name, CURRENT_FILE);
 	if (util_buf_failed(&path)) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
 	if ((error = state__json_load(&doc, path.ptr)) < 0) {
@@ -268,7 +263,7 @@ int state_cert_current(state_cert **out, state *st, const char *name,
 	if ((error = state__name_check(name, "certificate")) < 0)
 		return error;
 	if (!(c = calloc(1, sizeof(*c))))
-		return oom();
+		return state__oom();
 	if ((error = read_current_meta(&c->meta, st, name)) < 0)
 		goto done;
 	if (flags & (STATE_CERT_CHAIN | STATE_CERT_KEY)) {
@@ -298,14 +293,25 @@ static int meta_cmp(const void *a, const void *b)
 	return strcmp(x->version, y->version);
 }
 
+/* Version folders: current.json and temp files of a write are not. */
+static int keep_version(const struct dirent *de)
+{
+	if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+		return 0;
+	if (state__name_check(de->d_name, "version") < 0) {
+		util_error_clear();
+		return 0;
+	}
+	return 1;
+}
+
 int state_cert_versions(state_cert_meta **out, size_t *count, state *st,
 			const char *name)
 {
 	util_buf dir = UTIL_BUF_INIT;
 	state_cert_meta *list = NULL;
-	size_t n = 0, alloc = 0;
-	struct dirent *de;
-	DIR *d = NULL;
+	char **names = NULL;
+	size_t nnames = 0, n = 0, i;
 	int error;
 
 	*out = NULL;
@@ -314,46 +320,28 @@ int state_cert_versions(state_cert_meta **out, size_t *count, state *st,
 		return error;
 	state__path(&dir, st, "certs", name, NULL);
 	if (util_buf_failed(&dir)) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
-	if (!(d = opendir(dir.ptr))) {
-		if (errno != ENOENT)
-			error = util_error_set_errno(CERTOPS_ERROR, "listing '%s'", dir.ptr);
+	if ((error = state__list_dir(&names, &nnames, dir.ptr, keep_version)) < 0)
+		goto done;
+	if (nnames && !(list = calloc(nnames, sizeof(*list)))) {
+		error = state__oom();
 		goto done;
 	}
-	while ((de = readdir(d))) {
+	for (i = 0; i < nnames; i++) {
 		state_cert *c = NULL;
 
-		/* versions are folders; current.json and its temp files are not */
-		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
-		    state__name_check(de->d_name, "version") < 0) {
-			util_error_clear();
-			continue;
-		}
-		error = load_version(&c, st, name, de->d_name, 0);
-		if (error < 0) {
+		if (load_version(&c, st, name, names[i], 0) < 0) {
 			/* one bad folder must not hide the others; say so */
 			util_buf msg = UTIL_BUF_INIT;
 
 			util_error_format(&msg, util_error_last());
 			util_log_warn("state", "skipping certificate '%s' version '%s': %s",
-				      name, de->d_name, msg.ptr);
+				      name, names[i], msg.ptr);
 			util_buf_free(&msg);
 			util_error_clear();
-			error = 0;
 			continue;
-		}
-		if (n == alloc) {
-			size_t na = alloc ? alloc * 2 : 8;
-			state_cert_meta *nl = realloc(list, na * sizeof(*nl));
-			if (!nl) {
-				state_cert_free(c);
-				error = oom();
-				goto done;
-			}
-			list = nl;
-			alloc = na;
 		}
 		list[n++] = c->meta;
 		memset(&c->meta, 0, sizeof(c->meta));
@@ -366,72 +354,31 @@ int state_cert_versions(state_cert_meta **out, size_t *count, state *st,
 	list = NULL;
 	n = 0;
 done:
-	if (d)
-		closedir(d);
 	state_cert_meta_array_free(list, n);
+	state__names_free(names, nnames);
 	util_buf_free(&dir);
 	return error;
 }
 
-static int str_cmp(const void *a, const void *b)
+static int keep_certificate(const struct dirent *de)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	if (state__name_check(de->d_name, "certificate") < 0) {
+		util_error_clear();
+		return 0;
+	}
+	return 1;
 }
 
 int state_cert_names(char ***out, size_t *count, state *st)
 {
 	util_buf dir = UTIL_BUF_INIT;
-	char **list = NULL;
-	size_t n = 0, alloc = 0, i;
-	struct dirent *de;
-	DIR *d = NULL;
-	int error = 0;
+	int error;
 
 	*out = NULL;
 	*count = 0;
 	state__path(&dir, st, "certs", NULL, NULL);
-	if (util_buf_failed(&dir)) {
-		error = oom();
-		goto done;
-	}
-	if (!(d = opendir(dir.ptr))) {
-		if (errno != ENOENT)
-			error = util_error_set_errno(CERTOPS_ERROR, "listing '%s'", dir.ptr);
-		goto done;
-	}
-	while ((de = readdir(d))) {
-		if (state__name_check(de->d_name, "certificate") < 0) {
-			util_error_clear();
-			continue;
-		}
-		if (n == alloc) {
-			size_t na = alloc ? alloc * 2 : 16;
-			char **nl = realloc(list, na * sizeof(*nl));
-			if (!nl) {
-				error = oom();
-				goto done;
-			}
-			list = nl;
-			alloc = na;
-		}
-		if (!(list[n] = strdup(de->d_name))) {
-			error = oom();
-			goto done;
-		}
-		n++;
-	}
-	if (n)
-		qsort(list, n, sizeof(*list), str_cmp);
-	*out = list;
-	*count = n;
-	list = NULL;
-	n = 0;
-done:
-	if (d)
-		closedir(d);
-	for (i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
+	error = util_buf_failed(&dir) ? state__oom()
+				      : state__list_dir(out, count, dir.ptr, keep_certificate);
 	util_buf_free(&dir);
 	return error;
 }
@@ -446,7 +393,7 @@ static int flip_current(state *st, const char *name, const char *version)
 	state__path(&src, st, "certs", name, version);
 	util_buf_puts(&src, "/meta.json");
 	if (util_buf_failed(&path) || util_buf_failed(&src)) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
 	if ((error = util_fs_read_file(&meta, src.ptr, STATE__JSON_MAX)) < 0)
@@ -472,7 +419,7 @@ static int write_in(const char *dir, const char *file, const char *data, mode_t 
 
 	util_fs_join(&path, dir, file);
 	if (util_buf_failed(&path)) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
 	fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
@@ -527,7 +474,7 @@ static int make_version(util_buf *out, const state_cert *cert, time_t issued)
 		return util_error_set(CERTOPS_EINVALID, "issue time out of range");
 	util_buf_printf(out, "%04d%02d%02dT%02d%02d%02dZ-%s", tm.tm_year + 1900,
 			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fp);
-	return util_buf_failed(out) ? oom() : 0;
+	return util_buf_failed(out) ? state__oom() : 0;
 }
 
 /* Finds an existing version with the same fingerprint; *out malloc'd. */
@@ -545,7 +492,7 @@ static int find_fingerprint(char **out, state *st, const char *name, const char 
 	for (i = 0; i < n; i++) {
 		if (list[i].fingerprint && !strcmp(list[i].fingerprint, fp)) {
 			if (!(*out = strdup(list[i].version)))
-				error = oom();
+				error = state__oom();
 			break;
 		}
 	}
@@ -569,7 +516,7 @@ static int put_version(state *st, const state_cert *cert, const char *version,
 	util_fs_join(&tmp, base.ptr, STATE__TMP_PREFIX);
 	util_buf_printf(&tmp, "%s-%ld", version, (long)getpid());
 	if (util_buf_failed(&base) || util_buf_failed(&final) || util_buf_failed(&tmp)) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
 	if (access(final.ptr, F_OK) == 0) {
@@ -634,7 +581,7 @@ int state_cert_put(state *st, const state_cert *cert, char **version_out)
 	if (!(doc = meta_to_json(&cert->meta, version.ptr, issued)) ||
 	    !(meta_text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) ||
 	    util_buf_failed(&base)) {
-		error = oom();
+		error = state__oom();
 		goto out;
 	}
 
@@ -658,7 +605,7 @@ int state_cert_put(state *st, const state_cert *cert, char **version_out)
 		*version_out = existing ? existing : util_buf_detach(&version);
 		existing = NULL;
 		if (!*version_out)
-			error = oom();
+			error = state__oom();
 	}
 done:
 	error = state__write_end(st, &w, error);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sys/types.h>
+#include <dirent.h>
 
 #include "state/state.h"
 #include "util/buf.h"
@@ -82,6 +83,9 @@ void state__set_migrations(const state__migration *table);
 int state__lock_locked(state *st, int timeout_ms);
 int state__unlock_locked(state *st);
 
+/* Records "out of memory" and returns CERTOPS_ENOMEM. */
+int state__oom(void);
+
 /* Checks that name is a safe single path component; what names it. */
 int state__name_check(const char *name, const char *what);
 /* Lowercase hex SHA-256 of s into out (65 bytes). */
@@ -90,6 +94,15 @@ int state__sha256_hex(char out[65], const void *data, size_t len);
 /* Appends dir/a[/b[/c]] (NULL parts end the list). */
 void state__path(util_buf *out, const state *st, const char *a, const char *b,
 		 const char *c);
+
+/*
+ * Lists the entries of dir that keep() accepts, sorted by name, into *out
+ * (an array of malloc'd names the caller frees with state__names_free).  A
+ * missing dir is an empty list, not an error.
+ */
+int state__list_dir(char ***out, size_t *count, const char *dir,
+		    int (*keep)(const struct dirent *de));
+void state__names_free(char **names, size_t count);
 
 /* Loads a JSON object from path; CERTOPS_ENOTFOUND when absent. */
 int state__json_load(json_t **out, const char *path);

@@ -11,11 +11,6 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-static int oom(void)
-{
-	return util_error_set(CERTOPS_ENOMEM, "out of memory");
-}
-
 /* Collects the .tmp-* folders that interrupted puts left (malloc'd paths). */
 static int find_tmp(char ***out, size_t *count, state *st, const char *name)
 {
@@ -30,7 +25,7 @@ static int find_tmp(char ***out, size_t *count, state *st, const char *name)
 	*count = 0;
 	state__path(&dir, st, "certs", name, NULL);
 	if (util_buf_failed(&dir)) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
 	if (!(d = opendir(dir.ptr)))
@@ -43,12 +38,12 @@ static int find_tmp(char ***out, size_t *count, state *st, const char *name)
 		util_buf_clear(&child);
 		util_fs_join(&child, dir.ptr, de->d_name);
 		if (util_buf_failed(&child) || !(nl = realloc(list, (n + 1) * sizeof(*nl)))) {
-			error = oom();
+			error = state__oom();
 			break;
 		}
 		list = nl;
 		if (!(list[n] = util_buf_detach(&child))) {
-			error = oom();
+			error = state__oom();
 			break;
 		}
 		n++;
@@ -92,7 +87,7 @@ int state_cert_prune(state *st, const char *name,
 	    (error = state_cert_versions(&list, &n, st, name)) < 0)
 		goto out;
 	if (n && !(doom = calloc(n, 1))) {
-		error = oom();
+		error = state__oom();
 		goto out;
 	}
 	/*
@@ -128,7 +123,7 @@ int state_cert_prune(state *st, const char *name,
 		util_buf_clear(&dir);
 		state__path(&dir, st, "certs", name, list[i].version);
 		if (util_buf_failed(&dir)) {
-			error = oom();
+			error = state__oom();
 			break;
 		}
 		if ((error = state__remove_tree(dir.ptr)) == 0)

@@ -17,7 +17,6 @@
 /* Folder names from hashes: 128 bits are plenty and keep paths short. */
 #define HASH_NAME_LEN 32
 
-
 /* Writes one JSON record (0600) in its folder (0700) as one state change. */
 static int record_write(state *st, const char *dir, const char *path, json_t *doc)
 {
@@ -36,11 +35,6 @@ static int hash_name(char out[65], const char *s)
 
 	out[HASH_NAME_LEN] = '\0';
 	return error;
-}
-
-static int oom(void)
-{
-	return util_error_set(CERTOPS_ENOMEM, "out of memory");
 }
 
 /*
@@ -64,7 +58,7 @@ static int account_path(util_buf *dir_out, util_buf *path_out, state *st,
 	state__path(dir_out, st, "accounts", issuer, NULL);
 	util_fs_join(path_out, dir_out->ptr, h);
 	util_buf_puts(path_out, ".json");
-	return util_buf_failed(dir_out) || util_buf_failed(path_out) ? oom() : 0;
+	return util_buf_failed(dir_out) || util_buf_failed(path_out) ? state__oom() : 0;
 }
 
 int state_account_get(state_account **out, state *st, const char *issuer,
@@ -94,7 +88,7 @@ int state_account_get(state_account **out, state *st, const char *issuer,
 		goto done;
 	}
 	if (!(a = calloc(1, sizeof(*a)))) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
 	a->issuer = strdup(issuer);
@@ -104,7 +98,7 @@ int state_account_get(state_account **out, state *st, const char *issuer,
 	a->email = state__json_strdup(doc, "email");
 	a->created = state__json_time(doc, "created");
 	if (!a->issuer || !a->directory_url) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
 	if (!a->key_pem || !*a->key_pem) {
@@ -141,7 +135,7 @@ int state_account_put(state *st, const state_account *account)
 	    state__json_set_str(doc, "email", account->email) < 0 ||
 	    state__json_set_time(doc, "created",
 				 account->created ? account->created : time(NULL)) < 0) {
-		error = oom();
+		error = state__oom();
 		goto out;
 	}
 	error = record_write(st, dir.ptr, path.ptr, doc);
@@ -181,7 +175,7 @@ static int deploy_path(util_buf *out, state *st, const char *target)
 		return error;
 	memcpy(h + HASH_NAME_LEN, ".json", 6);
 	state__path(out, st, "deployments", h, NULL);
-	return util_buf_failed(out) ? oom() : 0;
+	return util_buf_failed(out) ? state__oom() : 0;
 }
 
 /* Loads one record file; target (may be NULL) must match when given. */
@@ -205,7 +199,7 @@ static int deploy_load(state_deploy **out, const char *path, const char *target)
 		goto done;
 	}
 	if (!(d = calloc(1, sizeof(*d))) || !(d->target = strdup(s))) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
 	d->certificate = state__json_strdup(doc, "certificate");
@@ -243,41 +237,43 @@ static int deploy_cmp(const void *a, const void *b)
 		      (*(state_deploy *const *)b)->target);
 }
 
+/* Only <hash>.json: temporary files of a write in progress are not. */
+static int keep_deploy_record(const struct dirent *de)
+{
+	size_t len = strlen(de->d_name);
+
+	return len == HASH_NAME_LEN + 5 && !strcmp(de->d_name + HASH_NAME_LEN, ".json");
+}
+
 int state_deploy_list(state_deploy ***out, size_t *count, state *st)
 {
 	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
 	state_deploy **list = NULL;
-	size_t n = 0, alloc = 0;
-	struct dirent *de;
-	DIR *d = NULL;
-	int error = 0;
+	char **names = NULL;
+	size_t nnames = 0, n = 0, i;
+	int error;
 
 	*out = NULL;
 	*count = 0;
 	state__path(&dir, st, "deployments", NULL, NULL);
 	if (util_buf_failed(&dir)) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
-	if (!(d = opendir(dir.ptr))) {
-		if (errno != ENOENT)
-			error = util_error_set_errno(CERTOPS_ERROR, "listing '%s'", dir.ptr);
+	if ((error = state__list_dir(&names, &nnames, dir.ptr, keep_deploy_record)) < 0)
+		goto done;
+	if (nnames && !(list = calloc(nnames, sizeof(*list)))) {
+		error = state__oom();
 		goto done;
 	}
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		state_deploy *rec = NULL;
-
-		/* only <hash>.json: temporary files of a write in progress are not */
-		if (len != HASH_NAME_LEN + 5 || strcmp(de->d_name + HASH_NAME_LEN, ".json"))
-			continue;
+	for (i = 0; i < nnames; i++) {
 		util_buf_clear(&path);
-		util_fs_join(&path, dir.ptr, de->d_name);
+		util_fs_join(&path, dir.ptr, names[i]);
 		if (util_buf_failed(&path)) {
-			error = oom();
+			error = state__oom();
 			goto done;
 		}
-		if (deploy_load(&rec, path.ptr, NULL) < 0) {
+		if (deploy_load(&list[n], path.ptr, NULL) < 0) {
 			util_buf msg = UTIL_BUF_INIT;
 
 			/* the formatted error names the file, line and column */
@@ -287,18 +283,7 @@ int state_deploy_list(state_deploy ***out, size_t *count, state *st)
 			util_error_clear();
 			continue;
 		}
-		if (n == alloc) {
-			size_t na = alloc ? alloc * 2 : 64;
-			state_deploy **nl = realloc(list, na * sizeof(*nl));
-			if (!nl) {
-				state_deploy_free(rec);
-				error = oom();
-				goto done;
-			}
-			list = nl;
-			alloc = na;
-		}
-		list[n++] = rec;
+		n++;
 	}
 	if (n)
 		qsort(list, n, sizeof(*list), deploy_cmp);
@@ -307,9 +292,8 @@ int state_deploy_list(state_deploy ***out, size_t *count, state *st)
 	list = NULL;
 	n = 0;
 done:
-	if (d)
-		closedir(d);
 	state_deploy_list_free(list, n);
+	state__names_free(names, nnames);
 	util_buf_free(&dir);
 	util_buf_free(&path);
 	return error;
@@ -363,12 +347,12 @@ int state_deploy_put(state *st, const state_deploy *deploy)
 				deploy->result == STATE_DEPLOY_OK ? "ok" : "failed") < 0 ||
 	    (deploy->version > 0 &&
 	     json_object_set_new(doc, "version", json_integer(deploy->version)) < 0)) {
-		error = oom();
+		error = state__oom();
 		goto out;
 	}
 	state__path(&dir, st, "deployments", NULL, NULL);
 	if (util_buf_failed(&dir)) {
-		error = oom();
+		error = state__oom();
 		goto out;
 	}
 	error = record_write(st, dir.ptr, path.ptr, doc);
@@ -402,7 +386,7 @@ static int order_path(util_buf *dir_out, util_buf *path_out, state *st, const ch
 	state__path(dir_out, st, "orders", NULL, NULL);
 	state__path(path_out, st, "orders", name, NULL);
 	util_buf_puts(path_out, ".json");
-	return util_buf_failed(dir_out) || util_buf_failed(path_out) ? oom() : 0;
+	return util_buf_failed(dir_out) || util_buf_failed(path_out) ? state__oom() : 0;
 }
 
 int state_order_get(state_order **out, state *st, const char *name)
@@ -422,7 +406,7 @@ int state_order_get(state_order **out, state *st, const char *name)
 		goto done;
 	}
 	if (!(o = calloc(1, sizeof(*o))) || !(o->name = strdup(name))) {
-		error = oom();
+		error = state__oom();
 		goto done;
 	}
 	o->order_url = state__json_strdup(doc, "orderUrl");
@@ -453,7 +437,7 @@ int state_order_put(state *st, const state_order *order)
 	    state__json_set_str(doc, "key", order->key_pem) < 0 ||
 	    state__json_set_str(doc, "declarationHash", order->declaration_hash) < 0 ||
 	    state__json_set_time(doc, "created", order->created ? order->created : time(NULL)) < 0) {
-		error = oom();
+		error = state__oom();
 		goto out;
 	}
 	error = record_write(st, dir.ptr, path.ptr, doc);

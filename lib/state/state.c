@@ -679,3 +679,70 @@ void state__name_unlock(state *st, const char *name)
 {
 	pthread_mutex_unlock(&st->name_mu[name_slot(name)]);
 }
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int state__list_dir(char ***out, size_t *count, const char *dir,
+		    int (*keep)(const struct dirent *de))
+{
+	char **list = NULL;
+	size_t n = 0, alloc = 0;
+	struct dirent *de;
+	DIR *d;
+	int error = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (!(d = opendir(dir))) {
+		if (errno != ENOENT)
+			return util_error_set_errno(CERTOPS_ERROR, "listing '%s'", dir);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		if (!keep(de))
+			continue;
+		if (n == alloc) {
+			size_t na = alloc ? alloc * 2 : 16;
+			char **nl = realloc(list, na * sizeof(*nl));
+
+			if (!nl) {
+				error = state__oom();
+				goto done;
+			}
+			list = nl;
+			alloc = na;
+		}
+		if (!(list[n] = strdup(de->d_name))) {
+			error = state__oom();
+			goto done;
+		}
+		n++;
+	}
+	if (n)
+		qsort(list, n, sizeof(*list), name_cmp);
+	*out = list;
+	*count = n;
+	list = NULL;
+	n = 0;
+done:
+	closedir(d);
+	state__names_free(list, n);
+	return error;
+}
+
+void state__names_free(char **names, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+}
+
+int state__oom(void)
+{
+	return util_error_set(CERTOPS_ENOMEM, "out of memory");
+}
