@@ -31,6 +31,9 @@ plan_exit() { # expected-exit [args...]
 
 fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f'; }
 
+# Whether nginx serves the certificate with fingerprint $1.
+serves() { [ "$(served)" = "$1" ]; }
+
 # The leaf nginx serves for www.example.test, as a fingerprint.
 served() {
 	openssl s_client -connect "127.0.0.1:$NGINX_PORT" -servername www.example.test </dev/null 2>/dev/null |
@@ -159,7 +162,8 @@ test_nginx_apply_renew_and_stale_endpoint() {
 		-keyout "$TEST_TMP/ssl/privkey.pem" -out "$TEST_TMP/ssl/fullchain.pem" -days 2 \
 		-subj "/CN=someone else" >/dev/null 2>&1
 	nginx_reload
-	wait_for 10 test "$(served)" = "$(fp "$TEST_TMP/ssl/fullchain.pem")"
+	# (a function, so that each poll probes nginx again)
+	wait_for 10 serves "$(fp "$TEST_TMP/ssl/fullchain.pem")"
 	plan_exit 2 "$TEST_TMP/decl"
 	assert_contains "$OUT" "deploy:www:files[0]"
 	assert_match "$OUT" "verify:www:verify\[0\].*foreign: serves"

@@ -104,11 +104,16 @@ assert_file_mode() { # path mode(octal, e.g. 600)
 }
 
 # Waits until a command succeeds, up to $1 seconds (polling every 0.1 s).
+# The command runs again on each poll: give a function, not a $(...) that
+# the shell expands once.  On timeout it says what it waited for and fails.
 wait_for() {
-	local deadline=$(($(date +%s) + $1))
+	local secs=$1 deadline=$(($(date +%s) + $1))
 	shift
 	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			echo "timed out after ${secs}s waiting for: $*" >&2
+			return 1
+		fi
 		sleep 0.1
 	done
 }
