@@ -250,4 +250,95 @@ int state_order_put(state *st, const state_order *order);
 int state_order_delete(state *st, const char *name);
 void state_order_free(state_order *order);
 
+
+/* ---- Reconcile records (docs/state.md, "Reconcile records") ---- */
+
+/*
+ * A certificate held back by reconcile's retry backoff after failing:
+ * left out of cycles until next_attempt.
+ */
+typedef struct {
+	char *name;          /* certificate name */
+	int64_t failures;    /* consecutive failed attempts (>= 1) */
+	time_t next_attempt; /* not tried again before this */
+	char *last_error;    /* the last failure, or NULL */
+} state_backoff;
+
+/*
+ * Loads every backoff entry, sorted by name, into *out (*count items; the
+ * caller's: state_backoff_array_free).  None recorded: 0 with *count 0.
+ */
+int state_backoff_list(state_backoff **out, size_t *count, state *st);
+/* Replaces the whole set with items[0..count) (count 0 forgets all). */
+int state_backoff_replace(state *st, const state_backoff *items, size_t count);
+void state_backoff_array_free(state_backoff *items, size_t count);
+
+/* One certificate's result in the last reconcile cycle. */
+typedef struct {
+	char *name;
+	char *result;        /* "ok", "failed", "backoff" */
+	int64_t failures;    /* consecutive failures */
+	time_t next_attempt; /* 0: not held back */
+	char *message;       /* the last failure, or NULL */
+	int expiring;        /* the expiry alert was on at the cycle's end */
+} state_reconcile_cert;
+
+/* The last reconcile cycle and the loop's counters, for status and metrics. */
+typedef struct {
+	int64_t cycles, failures, offline_cycles, notify_failures;
+	time_t last_run;     /* when the last cycle ended */
+	time_t last_success; /* 0: never */
+	double duration;     /* seconds the last cycle took */
+	char *result;        /* "ok", "partial", "invalid", "error" */
+	int offline;         /* the cycle ran on the cached commit */
+	int64_t problems;    /* declaration problems found */
+	char *commit;        /* full hex, or NULL (a directory) */
+	char *url;           /* the source URL (redacted) or directory, or NULL */
+	char *ref;           /* or NULL */
+	char *message;       /* why it failed, or NULL */
+	int has_certs;       /* 1: the engine ran; certs is filled */
+	state_reconcile_cert *certs;
+	size_t ncerts;
+} state_reconcile_status;
+
+/*
+ * Loads the recorded status into *out (release: state_reconcile_status_clear);
+ * CERTOPS_ENOTFOUND when no cycle was recorded.  Reads without the lock.
+ */
+int state_reconcile_get(state_reconcile_status *out, state *st);
+/* Records (replaces) the status. */
+int state_reconcile_put(state *st, const state_reconcile_status *status);
+void state_reconcile_status_clear(state_reconcile_status *status);
+
+/* ---- Notification memory: the last status notified per subject ---- */
+
+typedef struct {
+	char *subject;       /* "reconcile", "certificate/www", ... */
+	char *status;        /* notify_status_name(): "ok", "failing", "expiring" */
+} state_notified;
+
+/* Loads every entry, sorted by subject (*out: state_notified_array_free). */
+int state_notified_list(state_notified **out, size_t *count, state *st);
+/* Records (replaces) the last notified status of subject. */
+int state_notified_put(state *st, const char *subject, const char *status);
+void state_notified_array_free(state_notified *items, size_t count);
+
+/* ---- The source: last applied commit, and the Git cache ---- */
+
+/*
+ * The commit last applied from a Git source (the rollback guard), 40 hex
+ * digits + NUL into out; CERTOPS_ENOTFOUND when none is recorded.
+ */
+int state_applied_commit_get(char out[41], state *st);
+/* Records commit (40 lowercase hex digits) as the last applied one. */
+int state_applied_commit_put(state *st, const char *commit);
+
+/*
+ * Appends the path of the store's cache directory for name ("source"),
+ * creating it 0700: a directory the store hands to one module for data it
+ * can always rebuild (the Git clone).  The only path under the store that
+ * another module may open.
+ */
+int state_cache_dir(util_buf *out, state *st, const char *name);
+
 #endif
