@@ -8,21 +8,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "apply/apply.h"
 #include "cli.h"
-#include "config/config.h"
-#include "config/policy.h"
-#include "observe/observe.h"
 #include "plan/plan.h"
 #include "source_opts.h"
-#include "state/state.h"
 #include "util/duration.h"
 #include "util/error.h"
-#include "util/fs.h"
-#include "util/log.h"
 
 enum { OPT_LOCK_TIMEOUT = 2000, OPT_PARALLEL, OPT_AT, OPT_JSON, OPT_DIR, OPT_PRUNE, OPT_FORCE, OPT_AUTO_APPROVE,
        OPT_FORCE_COMMIT };
@@ -198,56 +191,22 @@ static void print_json(FILE *f, const plan *p, const apply_report *r)
 	util_buf_free(&b);
 }
 
-/* 1 when path is a file that holds a saved plan (JSON), not YAML. */
-static int is_saved_plan(const char *path)
+/* The plan, before it runs (text mode): the plan shown is the plan run. */
+static void show_plan(void *data, const plan *p, size_t dropped)
 {
-	struct stat st;
-	util_buf b = UTIL_BUF_INIT;
-	size_t i;
-	int yes = 0;
+	cli_ctx *ctx = data;
+	util_buf out = UTIL_BUF_INIT;
 
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return 0;
-	if (util_fs_read_file(&b, path, 64u << 20) == 0) {
-		for (i = 0; i < b.size && (b.ptr[i] == ' ' || b.ptr[i] == '\n' ||
-					   b.ptr[i] == '\t' || b.ptr[i] == '\r'); i++)
-			;
-		yes = i < b.size && b.ptr[i] == '{';
+	(void)dropped;
+	if (plan_render_human(&out, p, cli_out_color(ctx) ? PLAN_RENDER_COLOR : 0) < 0) {
+		cli_print_error("rendering the plan");
+	} else {
+		fputs(out.ptr, ctx->out);
+		if (plan_has_changes(p))
+			fputc('\n', ctx->out);
 	}
-	util_buf_free(&b);
-	return yes;
-}
-
-static int print_diags(util_diags *d, const char *dir)
-{
-	util_buf b = UTIL_BUF_INIT;
-	size_t i;
-
-	util_diags_sort(d);
-	for (i = 0; i < d->count; i++) {
-		util_buf_clear(&b);
-		util_error_format(&b, &d->items[i]);
-		fprintf(stderr, "%s\n", b.ptr);
-	}
-	util_buf_free(&b);
-	fprintf(stderr, "certops: %zu problem%s in %s; nothing applied\n", d->count,
-		d->count == 1 ? "" : "s", dir);
-	return CLI_EXIT_DATAERR;
-}
-
-/*
- * After a converged apply from a Git source: the commit becomes the last
- * applied one, so that a stale mirror cannot roll the world back.
- */
-static int record_applied(const source_result *src, const char *state_dir)
-{
-	if (!src || !src->url)
-		return CLI_EXIT_OK;
-	if (source_record_applied(state_dir, src->commit) < 0) {
-		cli_print_error("recording the applied commit");
-		return CLI_EXIT_ERROR;
-	}
-	return CLI_EXIT_OK;
+	fflush(ctx->out);
+	util_buf_free(&out);
 }
 
 static int run(cli_ctx *ctx, int argc, char **argv)
@@ -267,25 +226,17 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	apply_opts o;
-	util_diags diags = UTIL_DIAGS_INIT;
-	util_buf sdir = UTIL_BUF_INIT, out = UTIL_BUF_INIT;
-	config_set *set = NULL;
-	config_policy *policy = NULL;
-	state *st = NULL;
-	observe_result *obs = NULL;
-	plan *p = NULL;
-	source_result *src = NULL;
-	apply_ctx *actx = NULL;
-	apply_report report;
-	apply_options ao;
-	plan_options po;
+	engine_options eo;
+	engine_apply_options ao;
+	engine_events ev = { .data = NULL };
+	engine_apply_result res;
+	engine *e = NULL;
 	const char *dir = NULL, *saved = NULL;
-	char digest[CONFIG_HASH_HEX_LEN + 1];
-	uint64_t serial = 0;
-	int first, rc, error, has_state = 1, exit_code = CLI_EXIT_ERROR;
+	const apply_report *r = &res.report;
+	int first, rc, error, exit_code = CLI_EXIT_ERROR;
 	size_t i;
 
-	memset(&report, 0, sizeof(report));
+	memset(&res, 0, sizeof(res));
 	memset(&o, 0, sizeof(o));
 	o.parallel = APPLY_PARALLEL_DEFAULT;
 	rc = cli_parse(ctx, &cli_cmd_apply, argc, argv, opts, "", on_opt, &o, &first);
@@ -294,7 +245,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	if (argc - first > 1)
 		return cli_usage_error(&cli_cmd_apply, "expected at most one DIR or SAVED-PLAN");
 	if (first < argc) {
-		if (is_saved_plan(argv[first])) {
+		if (engine_is_saved_plan(argv[first])) {
 			saved = argv[first];
 			dir = o.dir;
 		} else {
@@ -304,169 +255,40 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		dir = o.dir;
 	}
 
-	/* a saved plan says where its declarations came from */
-	if (saved) {
-		if ((error = plan_load(&p, saved)) < 0) {
-			cli_print_error("loading the saved plan");
-			exit_code = CLI_EXIT_DATAERR;
-			goto done;
-		}
-		if (p->source_url && !o.src.opts.url && !dir) {
-			o.src.opts.url = p->source_url;
-			if (!o.src.opts.ref)
-				o.src.opts.ref = p->source_ref;
-		}
-	}
-	if (cli_source_given(&o.src)) {
-		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
-			exit_code = rc;
-			goto done;
-		}
-		dir = src->dir;
-		if (src->url)
-			util_log_info("apply", "source %s at commit %s%s", src->url, src->commit,
-				      src->offline ? " (offline: cached)" : "");
-	} else if (!dir) {
-		dir = ".";
-	}
-	if (saved && p->source_commit && !src) {
-		/* a plan made from Git, applied to a plain directory */
-		exit_code = CLI_EXIT_DATAERR;
-		fprintf(stderr, "certops: error: %s: the plan was made from %s at commit %s; "
-			"apply it with --repo (or without DIR/--dir)\n", saved,
-			p->source_url ? p->source_url : "a Git source", p->source_commit);
-		goto done;
-	}
-	if (saved && src && (error = source_check_commit(src, p->source_commit,
-							 o.force_commit)) < 0) {
-		cli_print_error(saved);
-		exit_code = error == CERTOPS_ESTALE ? CLI_EXIT_DATAERR : CLI_EXIT_ERROR;
-		goto done;
-	}
-
-	/* declarations and policy: the same checks as validate */
-	error = config_load_dir(&set, &diags, dir);
-	if (error < 0 && error != CERTOPS_EINVALID) {
-		cli_print_error("loading declarations");
-		goto done;
-	}
-	if ((error = state_default_dir(&sdir, ctx->state_dir)) < 0) {
-		cli_print_error("state");
-		goto done;
-	}
-	if (config_policy_open(&policy, &diags, ctx->policy_path, sdir.ptr) == CERTOPS_ENOMEM ||
-	    (policy && set && config_policy_check(policy, set, &diags) < 0)) {
-		cli_print_error("checking the policy");
-		goto done;
-	}
-	if (diags.count) {
-		exit_code = print_diags(&diags, dir);
-		goto done;
-	}
-
-	/* the store, locked for the whole apply */
-	error = state_open(&st, sdir.ptr, STATE_OPEN_NOCREATE);
-	if (error == CERTOPS_ENOTFOUND) {
-		has_state = 0;
-		error = state_open(&st, sdir.ptr, 0);
-	}
-	if (error < 0) {
-		cli_print_error("opening the state store");
-		goto done;
-	}
-	state_set_command(st, "apply");
-	if ((error = state_lock(st, o.lock_timeout)) < 0) {
-		cli_print_error(NULL);
-		exit_code = error == CERTOPS_ELOCKED ? CLI_EXIT_TEMPFAIL : CLI_EXIT_ERROR;
-		goto done;
-	}
-
-	if (saved) {
-		if ((error = plan_config_digest(digest, set)) < 0 ||
-		    (error = state_serial(&serial, st)) < 0) {
-			cli_print_error(NULL);
-			goto done;
-		}
-		if ((error = plan_check_fresh(p, digest, has_state, serial)) < 0 ||
-		    (error = plan_resolve(p, set)) < 0) {
-			cli_print_error(saved);
-			exit_code = error == CERTOPS_ESTALE ? CLI_EXIT_DATAERR : CLI_EXIT_ERROR;
-			goto done;
-		}
-	} else {
-		memset(&po, 0, sizeof(po));
-		po.now = o.at ? o.at : time(NULL);
-		po.prune = o.prune;
-		po.force = o.force;
-		po.nforce = o.nforce;
-		if ((error = observe_run(&obs, set, st, &(observe_options){ observe_online_default(), policy })) < 0 ||
-		    (error = plan_new(&p, set, obs, &po)) < 0 ||
-		    (src && src->url && (error = plan_set_source(p, src->url, src->ref,
-							   src->commit)) < 0)) {
-			cli_print_error("planning");
-			goto done;
-		}
-	}
-	if (!o.json) {
-		if ((error = plan_render_human(&out, p, ctx->color ? PLAN_RENDER_COLOR : 0)) < 0) {
-			cli_print_error("rendering the plan");
-			goto done;
-		}
-		fputs(out.ptr, ctx->out);
-		fflush(ctx->out);
-	}
-
+	cli_engine_options(&eo, ctx, &o.src, dir);
+	eo.saved_plan = saved;
+	eo.force_commit = o.force_commit;
 	memset(&ao, 0, sizeof(ao));
-	ao.st = st;
-	ao.set = set;
-	ao.policy = policy;
+	ao.plan.now = o.at;
+	ao.plan.prune = o.prune;
+	ao.plan.force = o.force;
+	ao.plan.nforce = o.nforce;
 	ao.parallel = o.parallel;
-	ao.at = o.at;
-	ao.prune = o.prune;
-	ao.progress = o.json ? NULL : progress;
-	ao.progress_data = ctx;
-	if (!plan_has_changes(p)) {
-		report.converged = 1; /* nothing to do is converged */
-		if (o.json)
-			print_json(ctx->out, p, &report);
-		exit_code = record_applied(src, sdir.ptr);
-		goto done;
+	ao.lock_timeout = o.lock_timeout;
+	ev.data = ctx;
+	if (!o.json) {
+		ev.plan = show_plan;
+		ev.progress = progress;
 	}
-	if (!o.json)
-		fputc('\n', ctx->out);
-	if ((error = apply_ctx_new(&actx, &ao)) < 0 ||
-	    (error = apply_run(&report, actx, p)) < 0) {
-		cli_print_error("applying");
+	if ((error = engine_new(&e, &eo)) < 0 || (error = engine_load(e, NULL)) < 0 ||
+	    (error = engine_apply(&res, e, &ao, &ev)) < 0) {
+		exit_code = cli_engine_fail(&cli_cmd_apply, e, error, "; nothing applied");
 		goto done;
 	}
 	if (o.json) {
-		print_json(ctx->out, p, &report);
-	} else {
+		print_json(ctx->out, res.plan, r);
+	} else if (res.ran) {
 		fprintf(ctx->out, "\nApply %s: %zu done, %zu failed, %zu skipped in %u round%s.\n",
-			report.converged ? "complete" : "incomplete", report.n_done,
-			report.n_failed, report.n_skipped, report.rounds,
-			report.rounds == 1 ? "" : "s");
-		for (i = 0; i < report.npending; i++)
-			fprintf(ctx->out, "  not converged: %s: %s\n", report.pending_ids[i],
-				report.pending_why[i]);
+			r->converged ? "complete" : "incomplete", r->n_done,
+			r->n_failed, r->n_skipped, r->rounds, r->rounds == 1 ? "" : "s");
+		for (i = 0; i < r->npending; i++)
+			fprintf(ctx->out, "  not converged: %s: %s\n", r->pending_ids[i],
+				r->pending_why[i]);
 	}
-	exit_code = report.converged ? record_applied(src, sdir.ptr) : CLI_EXIT_ERROR;
+	exit_code = r->converged ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 done:
-	apply_ctx_free(actx);
-	apply_report_clear(&report);
-	plan_free(p);
-	source_result_free(src);
-	observe_result_free(obs);
-	if (st && state_locked(st) && state_unlock(st) < 0) {
-		cli_print_error("releasing the state lock");
-		exit_code = CLI_EXIT_ERROR;
-	}
-	state_free(st);
-	config_policy_free(policy);
-	config_set_free(set);
-	util_diags_free(&diags);
-	util_buf_free(&sdir);
-	util_buf_free(&out);
+	engine_apply_result_release(&res);
+	engine_free(e);
 	return exit_code;
 }
 

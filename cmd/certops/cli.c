@@ -183,3 +183,49 @@ int cli_not_yet(const cli_command *cmd)
 		cmd->name);
 	return CLI_EXIT_ERROR;
 }
+
+int cli_out_color(const cli_ctx *ctx)
+{
+	return !ctx->no_color && !getenv("NO_COLOR") && isatty(fileno(ctx->out));
+}
+
+int cli_exit_code(int error)
+{
+	switch (error) {
+	case 0: return CLI_EXIT_OK;
+	case CERTOPS_EINVALID:
+	case CERTOPS_EUNSUPPORTED: return CLI_EXIT_DATAERR;
+	case CERTOPS_EUSAGE: return CLI_EXIT_USAGE;
+	case CERTOPS_ELOCKED: return CLI_EXIT_TEMPFAIL;
+	default: return CLI_EXIT_ERROR;
+	}
+}
+
+void cli_print_diags(FILE *f, const util_diags *d)
+{
+	util_buf b = UTIL_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < d->count; i++) {
+		util_buf_clear(&b);
+		util_error_format(&b, &d->items[i]);
+		fprintf(f, "%s\n", b.ptr);
+	}
+	util_buf_free(&b);
+}
+
+int cli_engine_fail(const cli_command *cmd, const engine *e, int error,
+		    const char *suffix)
+{
+	if (error == CERTOPS_EUSAGE)
+		return cli_usage_error(cmd, "%s", util_error_message());
+	if (e && e->diags.count) {
+		cli_print_diags(stderr, &e->diags);
+		fprintf(stderr, "certops: %zu problem%s in %s%s\n", e->diags.count,
+			e->diags.count == 1 ? "" : "s", e->dir ? e->dir : ".",
+			suffix ? suffix : "");
+	} else {
+		cli_print_error(NULL);
+	}
+	return cli_exit_code(error);
+}

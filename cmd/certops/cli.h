@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "engine/engine.h"
 #include "util/log.h"
 
 /* Exit codes, documented in docs/cli.md.  Stable: scripts depend on them. */
@@ -61,6 +62,24 @@ void cli_print_error(const char *context);
 void cli_setup_logging(cli_ctx *ctx);
 /* The global options block shared by every command's help text. */
 void cli_global_help(FILE *f);
+
+/* Colour for results on ctx->out: a TTY, and neither --no-color nor NO_COLOR. */
+int cli_out_color(const cli_ctx *ctx);
+
+/* The exit code for an engine error code (docs/cli.md). */
+int cli_exit_code(int error);
+
+/*
+ * Ends a command after an engine call failed: prints the error (a usage
+ * error with the command's usage line, problems with their positions, a
+ * runtime error as "certops: error: ...") and returns the exit code.
+ * suffix follows the problem count ("; nothing applied"), may be NULL.
+ */
+int cli_engine_fail(const cli_command *cmd, const engine *e, int error,
+		    const char *suffix);
+
+/* Prints each diagnostic as file:line:col: field: message on f. */
+void cli_print_diags(FILE *f, const util_diags *d);
 
 /* Options kept for commands that are not built yet: print, exit 1. */
 int cli_not_yet(const cli_command *cmd);

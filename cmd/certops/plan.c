@@ -8,8 +8,6 @@
 #include "source_opts.h"
 #include "util/duration.h"
 #include "util/error.h"
-#include "util/log.h"
-#include "world.h"
 
 /* Above the global options' values (cli.c uses 1000 and up). */
 enum { OPT_JSON = 2000, OPT_DETAILED, OPT_AT, OPT_OUT, OPT_PRUNE, OPT_FORCE };
@@ -82,18 +80,16 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	plan_cmd_opts o;
-	plan_options po;
-	cmd_world w;
+	engine_options eo;
+	engine_plan_options po;
+	engine *e = NULL;
 	plan *p = NULL;
-	source_result *src = NULL;
 	util_buf b = UTIL_BUF_INIT;
 	const char *dir = NULL;
 	time_t now = time(NULL);
-	int first, rc, exit_code = CLI_EXIT_ERROR;
-	size_t i;
+	int first, rc, error, exit_code = CLI_EXIT_ERROR;
 
 	memset(&o, 0, sizeof(o));
-	memset(&w, 0, sizeof(w));
 	rc = cli_parse(ctx, &cli_cmd_plan, argc, argv, opts, "o:", on_opt, &o, &first);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
@@ -105,40 +101,21 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cli_cmd_plan, "invalid --at '%s': %s", o.at,
 				       util_error_message());
 
-	if (cli_source_given(&o.src)) {
-		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
-			exit_code = rc;
-			goto done;
-		}
-		dir = src->dir;
-		if (src->url)
-			util_log_info("plan", "source %s at commit %s%s", src->url, src->commit,
-				      src->offline ? " (offline: cached)" : "");
-	}
-	if ((rc = cmd_world_load(&w, ctx, dir ? dir : ".", 0)) != 0) {
-		exit_code = rc;
-		goto done;
-	}
+	cli_engine_options(&eo, ctx, &o.src, dir);
 	memset(&po, 0, sizeof(po));
 	po.now = now;
 	po.prune = o.prune;
 	po.force = o.force;
 	po.nforce = o.nforce;
-	for (i = 0; i < o.nforce; i++)
-		if (!config_find_certificate(w.set, o.force[i])) {
-			exit_code = cli_usage_error(&cli_cmd_plan,
-				"--force '%s': no such certificate is declared", o.force[i]);
-			goto done;
-		}
-	if (plan_new(&p, w.set, w.obs, &po) < 0 ||
-	    (src && src->url && plan_set_source(p, src->url, src->ref, src->commit) < 0)) {
-		cli_print_error("planning");
+	if ((error = engine_new(&e, &eo)) < 0 || (error = engine_load(e, NULL)) < 0 ||
+	    (error = engine_plan(&p, e, &po)) < 0) {
+		exit_code = cli_engine_fail(&cli_cmd_plan, e, error, NULL);
 		goto done;
 	}
 	if (o.json)
 		rc = plan_render_json(&b, p);
 	else
-		rc = plan_render_human(&b, p, cmd_out_color(ctx) ? PLAN_RENDER_COLOR : 0);
+		rc = plan_render_human(&b, p, cli_out_color(ctx) ? PLAN_RENDER_COLOR : 0);
 	if (rc < 0) {
 		cli_print_error("rendering the plan");
 		goto done;
@@ -164,8 +141,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 done:
 	util_buf_free(&b);
 	plan_free(p);
-	cmd_world_free(&w);
-	source_result_free(src);
+	engine_free(e);
 	return exit_code;
 }
 

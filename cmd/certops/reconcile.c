@@ -1,10 +1,9 @@
 /*
- * certops reconcile: the periodic loop.  Each cycle: fetch the source (a Git
- * remote or a directory) → validate the declarations against the local
- * policy → plan and apply (reconcile_engine.h: the state lock, one apply
- * round, a per-certificate retry backoff) → record the
- * cycle's status in the state store, write the metrics file, notify on a
- * change of state → sleep --interval plus a random part of --jitter.
+ * certops reconcile: the periodic loop.  Each cycle is one call into
+ * lib/engine (engine/reconcile.h: fetch, validate, plan, apply one round
+ * with a per-certificate retry backoff, record, notify, metrics); this
+ * file parses the options, prints what the cycle reports, and sleeps
+ * --interval plus a random part of --jitter between cycles.
  *
  * Signals: SIGTERM/SIGINT end the loop after the current cycle (a cycle is
  * never cut in the middle of a step); SIGHUP starts a cycle now, with the
@@ -14,8 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,16 +21,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config/config.h"
-#include "config/policy.h"
-#include "notify/notify.h"
-#include "reconcile_engine.h"
-#include "report/metrics.h"
+#include "engine/reconcile.h"
 #include "source_opts.h"
-#include "state/state.h"
 #include "util/duration.h"
 #include "util/error.h"
-#include "util/fs.h"
 
 enum {
 	OPT_ONCE = 2000,
@@ -58,32 +49,6 @@ typedef struct {
 	int64_t lock_timeout;
 	int plan_only;
 } reconcile_opts;
-
-/* A certificate the store holds, for the expiry alert and metrics. */
-typedef struct {
-	char *name;
-	time_t not_before, not_after;
-	int alerting; /* the "expiring" alert is on */
-} reconcile_cert;
-
-/* What the loop knows across cycles; persisted in <state>/reconcile/status.json. */
-typedef struct {
-	json_int_t cycles, failures, offline_cycles, notify_failures;
-	json_int_t last_run, last_success;
-	double duration;
-	const char *result;  /* "ok", "invalid", "error" */
-	int offline;
-	json_int_t problems;
-	char commit[SOURCE_COMMIT_HEXSZ + 1];
-	util_buf url, ref, message;
-	reconcile_cert *certs; /* not persisted: re-read every cycle */
-	size_t ncerts;
-	/* The engine's per-certificate results of the last cycle; ran is 0
-	 * when the cycle stopped before it (source, declarations, lock). */
-	reconcile_engine_result eng;
-	int ran;
-	int plan_only; /* --plan-only: renewals never happen here */
-} reconcile_stats;
 
 static int sig_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t stop_requested, reload_requested;
@@ -142,478 +107,84 @@ static void sleep_interruptible(int64_t seconds)
 	}
 }
 
-static void stats_load(reconcile_stats *s, const char *path)
+/* ---- rendering what a cycle reports ---- */
+
+static void on_source(void *data, const source_result *src)
 {
-	util_buf data = UTIL_BUF_INIT;
-	json_t *doc;
+	cli_ctx *ctx = data;
 
-	if (util_fs_read_file(&data, path, 1024 * 1024) < 0)
-		goto done;
-	doc = json_loadb(data.ptr, data.size, 0, NULL);
-	if (doc) {
-		s->cycles = json_integer_value(json_object_get(doc, "cycles"));
-		s->failures = json_integer_value(json_object_get(doc, "failures"));
-		s->offline_cycles = json_integer_value(json_object_get(doc, "offlineCycles"));
-		s->notify_failures = json_integer_value(json_object_get(doc, "notifyFailures"));
-		s->last_success = json_integer_value(json_object_get(doc, "lastSuccess"));
-	}
-	json_decref(doc);
-done:
-	util_error_clear();
-	util_buf_free(&data);
-}
-
-static const char *cert_state_name(reconcile_cert_state st)
-{
-	return st == RECONCILE_CERT_FAILED ? "failed" :
-	       st == RECONCILE_CERT_BACKOFF ? "backoff" : "ok";
-}
-
-/* The per-certificate results, for status.json (NULL when out of memory). */
-static json_t *certs_json(const reconcile_stats *s)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; a && i < s->eng.count; i++) {
-		const reconcile_cert_result *c = &s->eng.certs[i];
-
-		if (json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:s?}",
-			"name", c->name, "result", cert_state_name(c->state),
-			"failures", (json_int_t)c->failures,
-			"nextAttempt", (json_int_t)c->next_attempt,
-			"message", c->message)) < 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-static int stats_save(const reconcile_stats *s, const char *path)
-{
-	json_t *doc;
-	char *text = NULL;
-	int error;
-
-	doc = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:s, s:b, s:I, s:s, s:s?, s:s?, s:s}",
-			"cycles", s->cycles, "failures", s->failures,
-			"offlineCycles", s->offline_cycles,
-			"notifyFailures", s->notify_failures,
-			"lastRun", s->last_run, "lastSuccess", s->last_success,
-			"durationSeconds", s->duration, "result", s->result,
-			"offline", s->offline, "problems", s->problems,
-			"commit", s->commit,
-			"url", s->url.size ? s->url.ptr : NULL,
-			"ref", s->ref.size ? s->ref.ptr : NULL,
-			"message", s->message.ptr);
-	if (doc && s->ran && json_object_set_new(doc, "certificates", certs_json(s)) < 0) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	if (!doc || !(text = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2))))
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-	else
-		error = util_fs_write_atomic(path, text, strlen(text), 0600);
-	free(text);
-	json_decref(doc);
-	return error;
-}
-
-/* The engine's per-certificate results as metrics. */
-static int cert_metrics(util_buf *m, const reconcile_stats *s)
-{
-	static const struct { const char *name, *help; int which; } fam[] = {
-		{ "certops_certificate_last_result", "1 when the certificate converged in the "
-		  "last cycle, 0 when it failed or waits out a retry backoff.", 0 },
-		{ "certops_certificate_consecutive_failures", "Failed attempts in a row.", 1 },
-		{ "certops_certificate_next_attempt_timestamp_seconds", "When a failing "
-		  "certificate is tried again (Unix time; 0: not held back).", 2 },
-	};
-	size_t f, i;
-
-	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
-		if (report_metric_family(m, fam[f].name, "gauge", fam[f].help) < 0)
-			return CERTOPS_ERROR;
-		for (i = 0; i < s->eng.count; i++) {
-			const reconcile_cert_result *c = &s->eng.certs[i];
-			const char *l[] = { "name", c->name, NULL };
-			double v = fam[f].which == 0 ? (c->state == RECONCILE_CERT_OK) :
-				   fam[f].which == 1 ? (double)c->failures : (double)c->next_attempt;
-
-			if (report_metric_sample(m, fam[f].name, l, v) < 0)
-				return CERTOPS_ERROR;
-		}
-	}
-	return 0;
-}
-
-static int write_metrics(const reconcile_stats *s, const char *path)
-{
-	util_buf m = UTIL_BUF_INIT;
-	size_t i;
-	const char *info[] = { "url", s->url.ptr, "ref", s->ref.ptr,
-			       "commit", s->commit, NULL };
-	int error;
-
-#define FAMILY(name, type, help, value) \
-	(report_metric_family(&m, name, type, help) < 0 || \
-	 report_metric_sample(&m, name, NULL, (double)(value)) < 0)
-	if (FAMILY("certops_reconcile_cycles_total", "counter",
-		   "Reconcile cycles run.", s->cycles) ||
-	    FAMILY("certops_reconcile_failures_total", "counter",
-		   "Reconcile cycles that failed (source, declarations or apply).",
-		   s->failures) ||
-	    FAMILY("certops_reconcile_up", "gauge",
-		   "1 when the last cycle succeeded.", !strcmp(s->result, "ok")) ||
-	    FAMILY("certops_reconcile_last_run_timestamp_seconds", "gauge",
-		   "When the last cycle ended (Unix time).", s->last_run) ||
-	    FAMILY("certops_reconcile_last_success_timestamp_seconds", "gauge",
-		   "When a cycle last succeeded (Unix time; 0: never).",
-		   s->last_success) ||
-	    FAMILY("certops_reconcile_duration_seconds", "gauge",
-		   "How long the last cycle took.", s->duration) ||
-	    FAMILY("certops_declaration_problems", "gauge",
-		   "Problems found in the declarations by the last cycle.",
-		   s->problems) ||
-	    FAMILY("certops_source_offline", "gauge",
-		   "1 when the last cycle could not fetch and used the cached commit.",
-		   s->offline) ||
-	    FAMILY("certops_source_offline_cycles_total", "counter",
-		   "Cycles that ran on the cached commit because the fetch failed.",
-		   s->offline_cycles) ||
-	    FAMILY("certops_notify_failures_total", "counter",
-		   "Notifications that could not be delivered.", s->notify_failures) ||
-	    report_metric_family(&m, "certops_source_info", "gauge",
-				 "The source of the last cycle; the value is always 1.") < 0 ||
-	    report_metric_sample(&m, "certops_source_info", info, 1) < 0) {
-		error = CERTOPS_ERROR;
-		goto done;
-	}
-#undef FAMILY
-	if (report_metric_family(&m, "certops_certificate_not_after_timestamp_seconds", "gauge",
-				 "When the current certificate expires (Unix time).") < 0)
-		goto fail;
-	for (i = 0; i < s->ncerts; i++) {
-		const char *l[] = { "name", s->certs[i].name, NULL };
-
-		if (report_metric_sample(&m, "certops_certificate_not_after_timestamp_seconds",
-					 l, (double)s->certs[i].not_after) < 0)
-			goto fail;
-	}
-	if (report_metric_family(&m, "certops_certificate_expiring", "gauge",
-				 "1 while the certificate is close to expiry and not being renewed.") < 0)
-		goto fail;
-	for (i = 0; i < s->ncerts; i++) {
-		const char *l[] = { "name", s->certs[i].name, NULL };
-
-		if (report_metric_sample(&m, "certops_certificate_expiring", l,
-					 s->certs[i].alerting) < 0)
-			goto fail;
-	}
-	if (s->ran && cert_metrics(&m, s) < 0)
-		goto fail;
-	error = report_metrics_write(path, &m);
-	goto done;
-fail:
-	error = CERTOPS_ERROR;
-done:
-	util_buf_free(&m);
-	return error;
-}
-
-static void certs_clear(reconcile_stats *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->ncerts; i++)
-		free(s->certs[i].name);
-	free(s->certs);
-	s->certs = NULL;
-	s->ncerts = 0;
-}
-
-/* Reads the current version of every certificate in the store. */
-static int certs_load(reconcile_stats *s, state *st)
-{
-	char **names = NULL;
-	size_t n = 0, i;
-	state_cert *c;
-	int error;
-
-	certs_clear(s);
-	if ((error = state_cert_names(&names, &n, st)) < 0)
-		return error;
-	s->certs = calloc(n ? n : 1, sizeof(*s->certs));
-	if (!s->certs) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (i = 0; i < n; i++) {
-		if (state_cert_current(&c, st, names[i], 0) < 0)
-			continue; /* no current version: nothing can expire */
-		s->certs[s->ncerts].name = names[i];
-		names[i] = NULL;
-		s->certs[s->ncerts].not_before = c->meta.not_before;
-		s->certs[s->ncerts].not_after = c->meta.not_after;
-		s->ncerts++;
-		state_cert_free(c);
-	}
-	util_error_clear();
-	error = 0;
-done:
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return error;
-}
-
-static void send(reconcile_stats *s, notify *n, const char *name,
-		 notify_status status, const char *msg)
-{
-	util_buf subject = UTIL_BUF_INIT;
-
-	util_buf_printf(&subject, "certificate/%s", name);
-	if (notify_update(n, subject.ptr, status, msg, s->commit) < 0) {
-		s->notify_failures++;
-		cli_print_error("notifying");
-	}
-	util_buf_free(&subject);
-}
-
-/*
- * Per-certificate notifications, one per change of state (lib/notify
- * remembers the last one sent): failing (its actions failed, or it waits
- * out a backoff after failing), expiring, recovered.  Expiring is the last
- * line of defence: less than a sixth of the lifetime left while renewals
- * are not happening (the certificate fails, or the cycle failed before the
- * engine ran) gets its own, louder notification.  When the engine did not
- * run nothing is known about the declared certificates, so only the
- * expiry alert is raised, never a recovery.
- */
-static void notify_certs(reconcile_stats *s, notify *n, time_t now)
-{
-	util_buf msg = UTIL_BUF_INIT;
-	const reconcile_cert_result *r;
-	size_t i;
-
-	for (i = 0; i < s->ncerts; i++) {
-		reconcile_cert *c = &s->certs[i];
-
-		r = s->ran ? reconcile_engine_find(&s->eng, c->name) : NULL;
-		c->alerting = (!s->ran || (r && r->state != RECONCILE_CERT_OK)) &&
-			      notify_expiring(c->not_before, c->not_after, now, 0);
-		if (!c->alerting) {
-			if (s->plan_only)
-				send(s, n, c->name, NOTIFY_OK, "no longer close to expiry");
-			else if (s->ran && !r) /* no longer declared */
-				send(s, n, c->name, NOTIFY_OK, "no longer declared");
-			continue;
-		}
-		util_buf_clear(&msg);
-		util_buf_printf(&msg, "certificate '%s' expires in %lld hours and is "
-				"not being renewed", c->name,
-				(long long)(c->not_after - now) / 3600);
-		if (r && r->message)
-			util_buf_printf(&msg, ": %s", r->message);
-		else if (s->message.size)
-			util_buf_printf(&msg, ": %s", s->message.ptr);
-		util_log_error("reconcile", "%s", msg.ptr);
-		send(s, n, c->name, NOTIFY_EXPIRING, msg.ptr);
-	}
-	for (i = 0; s->ran && i < s->eng.ngone; i++)
-		send(s, n, s->eng.gone[i], NOTIFY_OK, "no longer declared");
-	for (i = 0; s->ran && i < s->eng.count; i++) {
-		size_t j;
-		int alerting = 0;
-
-		r = &s->eng.certs[i];
-		for (j = 0; j < s->ncerts; j++)
-			if (!strcmp(s->certs[j].name, r->name))
-				alerting = s->certs[j].alerting;
-		if (alerting)
-			continue; /* sent above */
-		util_buf_clear(&msg);
-		if (r->state == RECONCILE_CERT_OK) {
-			util_buf_printf(&msg, "certificate '%s' converged", r->name);
-		} else {
-			util_buf_printf(&msg, "certificate '%s' failed %lld time%s in a row",
-					r->name, (long long)r->failures,
-					r->failures == 1 ? "" : "s");
-			if (r->message)
-				util_buf_printf(&msg, ": %s", r->message);
-			if (r->next_attempt) {
-				util_buf_puts(&msg, "; next attempt at ");
-				util_time_format(&msg, r->next_attempt);
-			}
-		}
-		send(s, n, r->name, r->state == RECONCILE_CERT_OK ? NOTIFY_OK : NOTIFY_FAILING,
-		     msg.ptr);
-	}
-	util_buf_free(&msg);
-}
-
-/* Loads and checks the declarations; problems go to stderr. */
-static int validate(cli_ctx *ctx, const char *dir, config_set **set,
-		    config_policy **policy, json_int_t *problems)
-{
-	util_diags diags = UTIL_DIAGS_INIT;
-	util_buf line = UTIL_BUF_INIT;
-	size_t i;
-	int error;
-
-	*problems = 0;
-	error = config_load_dir(set, &diags, dir);
-	if (error < 0 && error != CERTOPS_EINVALID)
-		goto done;
-	if ((error = config_policy_open(policy, &diags, ctx->policy_path,
-					ctx->state_dir)) == CERTOPS_ENOMEM)
-		goto done;
-	if (*policy && *set && (error = config_policy_check(*policy, *set, &diags)) < 0)
-		goto done;
-	util_diags_sort(&diags);
-	for (i = 0; i < diags.count; i++) {
-		util_buf_clear(&line);
-		util_error_format(&line, &diags.items[i]);
-		fprintf(stderr, "%s\n", line.ptr);
-	}
-	*problems = (json_int_t)diags.count;
-	error = diags.count ? util_error_set(CERTOPS_EINVALID, "%zu problem%s in the declarations",
-					     diags.count, diags.count == 1 ? "" : "s") : 0;
-done:
-	util_buf_free(&line);
-	util_diags_free(&diags);
-	return error;
-}
-
-/* One cycle; returns its exit code (0, 1, 65, or 64 for a usage error). */
-static int cycle(cli_ctx *ctx, reconcile_opts *ro, reconcile_stats *s,
-		 notify *n, state *st, const char *state_dir,
-		 const char *status_path, const char *backoff_path, const char *dir)
-{
-	source_result *src = NULL;
-	config_set *set = NULL;
-	config_policy *policy = NULL;
-	reconcile_engine_opts eo;
-	struct timespec t0, t1;
-	int rc, error, nrc;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	memset(&eo, 0, sizeof(eo));
-	reconcile_engine_result_clear(&s->eng);
-	s->ran = 0;
-	util_buf_clear(&s->message);
-	util_error_clear();
-	s->offline = 0;
-	s->problems = 0;
-	rc = cli_source_resolve(&src, &ro->src, ctx, dir);
-	if (rc == CLI_EXIT_USAGE)
-		return rc;
-	if (rc) {
-		s->result = "error";
-		util_buf_puts(&s->message, util_error_message());
-		goto record;
-	}
 	cli_source_describe(ctx->out, src);
 	fflush(ctx->out);
-	util_buf_clear(&s->url);
-	util_buf_clear(&s->ref);
-	util_buf_puts(&s->url, src->url ? src->url : src->dir);
-	util_buf_puts(&s->ref, src->ref ? src->ref : "");
-	memcpy(s->commit, src->commit, sizeof(s->commit));
-	s->offline = src->offline;
-	if (src->offline)
-		s->offline_cycles++;
+}
 
-	error = validate(ctx, src->dir, &set, &policy, &s->problems);
-	if (error < 0) {
-		rc = error == CERTOPS_EINVALID ? CLI_EXIT_DATAERR : CLI_EXIT_ERROR;
-		s->result = rc == CLI_EXIT_DATAERR ? "invalid" : "error";
-		util_buf_printf(&s->message, "%s%s%s", src->commit,
-				*src->commit ? ": " : "", util_error_message());
-		cli_print_error("validating");
-		goto record;
-	}
-	fprintf(ctx->out, "valid: %zu certificate%s\n", set->ncertificates,
-		set->ncertificates == 1 ? "" : "s");
+static void on_loaded(void *data, const engine *e)
+{
+	cli_ctx *ctx = data;
+
+	fprintf(ctx->out, "valid: %zu certificate%s\n", e->set->ncertificates,
+		e->set->ncertificates == 1 ? "" : "s");
 	fflush(ctx->out);
-	eo.st = st;
-	eo.set = set;
-	eo.policy = policy;
-	eo.src = src;
-	eo.backoff_path = backoff_path;
-	eo.backoff_base = ro->retry_backoff;
-	eo.lock_timeout = (int)ro->lock_timeout;
-	eo.now = time(NULL);
-	eo.plan_only = ro->plan_only;
-	reconcile_engine_result_clear(&s->eng);
-	s->ran = 0;
-	if (reconcile_engine_run(&s->eng, ctx, &eo) < 0) {
-		rc = CLI_EXIT_ERROR;
-		s->result = "error";
-		util_buf_printf(&s->message, "%s%s%s", src->commit,
-				*src->commit ? ": " : "", util_error_message());
-		cli_print_error("applying");
-		reconcile_engine_result_clear(&s->eng);
-		goto record;
-	}
-	if (ro->plan_only) {
-		reconcile_engine_result_clear(&s->eng);
-		fprintf(ctx->out, "plan only (--plan-only): nothing applied\n");
-		s->result = "ok";
-		rc = CLI_EXIT_OK;
-		goto record;
-	}
-	s->ran = 1;
-	/* The commit is recorded even when some certificates failed: the
-	 * others are deployed from it, so going back to an older commit
-	 * would be a rollback. */
-	if (src->url && source_record_applied(state_dir, src->commit) < 0)
-		cli_print_error("recording the applied commit");
-	fprintf(ctx->out, "reconcile: %zu certificate%s, %zu failed, %zu waiting out a retry "
-		"backoff, at %s\n", s->eng.count, s->eng.count == 1 ? "" : "s",
-		s->eng.n_failed, s->eng.n_backoff, *src->commit ? src->commit : src->dir);
-	if (s->eng.n_failed || s->eng.n_backoff) {
-		rc = CLI_EXIT_ERROR;
-		s->result = "partial";
-		util_buf_printf(&s->message, "%zu certificate%s failing at %s",
-				s->eng.n_failed + s->eng.n_backoff,
-				s->eng.n_failed + s->eng.n_backoff == 1 ? "" : "s",
-				*src->commit ? src->commit : src->dir);
-		goto record;
-	}
-	s->result = "ok";
-	rc = CLI_EXIT_OK;
-record:
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	s->duration = (double)(t1.tv_sec - t0.tv_sec) +
-		      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	s->cycles++;
-	s->last_run = (json_int_t)time(NULL);
-	if (rc)
-		s->failures++;
+}
+
+static void on_plan(void *data, const plan *p, size_t dropped)
+{
+	cli_ctx *ctx = data;
+	util_buf b = UTIL_BUF_INIT;
+
+	if (plan_render_human(&b, p, 0) == 0)
+		fputs(b.ptr, ctx->out);
 	else
-		s->last_success = s->last_run;
-	/* the cycle as a whole fails only when the engine could not run; a
-	 * failing certificate is notified on its own subject */
-	nrc = notify_update(n, "reconcile", rc && !s->ran ? NOTIFY_FAILING : NOTIFY_OK,
-			    s->message.size ? s->message.ptr : "reconcile succeeded",
-			    s->commit);
-	if (nrc < 0) {
-		s->notify_failures++;
-		cli_print_error("notifying");
+		cli_print_error("rendering the plan");
+	if (dropped)
+		fprintf(ctx->out, "%zu action%s left out: certificates waiting out a retry backoff\n",
+			dropped, dropped == 1 ? "" : "s");
+	fflush(ctx->out);
+	util_buf_free(&b);
+}
+
+static void on_progress(void *data, const apply_event *ev)
+{
+	cli_ctx *ctx = data;
+
+	if (ev->kind == APPLY_EVENT_START || ev->kind == APPLY_EVENT_ROUND)
+		return;
+	fprintf(ctx->out, "%s: %s%s%s\n", ev->action->id,
+		ev->kind == APPLY_EVENT_DONE ? "done" :
+		ev->kind == APPLY_EVENT_FAILED ? "FAILED" : "skipped",
+		ev->message ? ": " : "", ev->message ? ev->message : "");
+	fflush(ctx->out);
+}
+
+/* Prints the end of a cycle; returns its exit code (0, 1, 64 or 65). */
+static int show_cycle(cli_ctx *ctx, const reconcile_opts *o, const engine_cycle_report *rep)
+{
+	const char *where;
+
+	switch (rep->result) {
+	case ENGINE_CYCLE_USAGE:
+		return cli_engine_fail(&cli_cmd_reconcile, rep->e, rep->error, NULL);
+	case ENGINE_CYCLE_INVALID:
+	case ENGINE_CYCLE_ERROR:
+		if (rep->e && rep->e->diags.count) {
+			cli_print_diags(stderr, &rep->e->diags);
+			cli_print_error("validating");
+		} else {
+			cli_print_error(rep->e && rep->e->set ? "applying" : NULL);
+		}
+		return rep->result == ENGINE_CYCLE_INVALID ? CLI_EXIT_DATAERR : CLI_EXIT_ERROR;
+	default:
+		break;
 	}
-	if (certs_load(s, st) < 0)
-		cli_print_error("reading the certificates in the state store");
-	notify_certs(s, n, (time_t)s->last_run);
-	if (stats_save(s, status_path) < 0)
-		cli_print_error("recording the status");
-	if (ro->metrics_file && write_metrics(s, ro->metrics_file) < 0)
-		cli_print_error("writing the metrics file");
-	config_policy_free(policy);
-	config_set_free(set);
-	source_result_free(src);
-	return rc;
+	if (o->plan_only) {
+		fprintf(ctx->out, "plan only (--plan-only): nothing applied\n");
+		return CLI_EXIT_OK;
+	}
+	where = rep->e->src && *rep->e->src->commit ? rep->e->src->commit : rep->e->dir;
+	fprintf(ctx->out, "reconcile: %zu certificate%s, %zu failed, %zu waiting out a retry "
+		"backoff, at %s\n", rep->ncerts, rep->ncerts == 1 ? "" : "s",
+		rep->n_failed, rep->n_backoff, where);
+	fflush(ctx->out);
+	return rep->result == ENGINE_CYCLE_OK ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 }
 
 static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
@@ -691,16 +262,13 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	reconcile_opts o = { .interval = 3600, .retry_backoff = RECONCILE_BACKOFF_DEFAULT,
+	reconcile_opts o = { .interval = 3600, .retry_backoff = ENGINE_BACKOFF_DEFAULT,
 			     .lock_timeout = 60 };
-	reconcile_stats s = { .result = "ok", .url = UTIL_BUF_INIT,
-			      .ref = UTIL_BUF_INIT, .message = UTIL_BUF_INIT };
-	util_buf state_dir = UTIL_BUF_INIT, rdir = UTIL_BUF_INIT,
-		 status_path = UTIL_BUF_INIT, notify_path = UTIL_BUF_INIT,
-		 backoff_path = UTIL_BUF_INIT;
-	notify_opts nopts = { 0 };
-	notify *n = NULL;
-	state *st = NULL;
+	engine_reconcile_options ro;
+	engine_events ev = { .source = on_source, .loaded = on_loaded, .plan = on_plan,
+			     .progress = on_progress, .data = ctx };
+	engine_reconciler *r = NULL;
+	const engine_cycle_report *rep;
 	const char *dir = NULL;
 	int first, rc;
 
@@ -713,30 +281,17 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	if (first < argc)
 		dir = argv[first];
 
-	if (state_default_dir(&state_dir, ctx->state_dir) < 0 ||
-	    state_open(&st, state_dir.ptr, 0) < 0) {
-		cli_print_error("opening the state directory");
-		rc = CLI_EXIT_ERROR;
-		goto done;
-	}
-	util_fs_join(&rdir, state_dir.ptr, "reconcile");
-	util_fs_join(&status_path, rdir.ptr, "status.json");
-	util_fs_join(&notify_path, rdir.ptr, "notified.json");
-	util_fs_join(&backoff_path, rdir.ptr, "backoff.json");
-	if (util_fs_mkdir_p(rdir.ptr, 0700) < 0) {
-		cli_print_error("creating the reconcile directory");
-		rc = CLI_EXIT_ERROR;
-		goto done;
-	}
-	stats_load(&s, status_path.ptr);
-	s.plan_only = o.plan_only;
-	nopts.url = o.notify_url;
-	nopts.ca_bundle = o.notify_ca;
-	nopts.state_path = notify_path.ptr;
-	if (notify_open(&n, &nopts) < 0) {
-		cli_print_error("loading the notification state");
-		rc = CLI_EXIT_ERROR;
-		goto done;
+	memset(&ro, 0, sizeof(ro));
+	cli_engine_options(&ro.load, ctx, &o.src, dir);
+	ro.backoff_base = o.retry_backoff;
+	ro.lock_timeout = (int)o.lock_timeout;
+	ro.plan_only = o.plan_only;
+	ro.notify.url = o.notify_url;
+	ro.notify.ca_bundle = o.notify_ca;
+	ro.metrics_file = o.metrics_file;
+	if (engine_reconciler_new(&r, &ro) < 0) {
+		cli_print_error(NULL);
+		return CLI_EXIT_ERROR;
 	}
 	if (!o.once && setup_signals() < 0) {
 		util_error_set_errno(CERTOPS_ERROR, "installing signal handlers");
@@ -745,8 +300,12 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	for (;;) {
-		rc = cycle(ctx, &o, &s, n, st, state_dir.ptr, status_path.ptr,
-			   backoff_path.ptr, dir);
+		if (engine_reconcile_cycle(&rep, r, &ev) < 0) {
+			cli_print_error("recording the cycle");
+			rc = CLI_EXIT_ERROR;
+		} else {
+			rc = show_cycle(ctx, &o, rep);
+		}
 		if (o.once || rc == CLI_EXIT_USAGE || stop_requested)
 			break;
 		sleep_interruptible(o.interval +
@@ -756,10 +315,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 			break;
 		if (reload_requested) {
 			reload_requested = 0;
-			/* The policy is read afresh every cycle; forget the
-			 * secrets of the old one so that nothing stale is
-			 * redacted forever. */
-			util_secret_clear();
+			engine_reconciler_reload(r);
 			util_log_info("reconcile", "SIGHUP: re-reading the policy and running a cycle now");
 		}
 	}
@@ -773,18 +329,7 @@ done:
 		close(sig_pipe[1]);
 		sig_pipe[0] = sig_pipe[1] = -1;
 	}
-	notify_free(n);
-	state_free(st);
-	certs_clear(&s);
-	util_buf_free(&s.url);
-	util_buf_free(&s.ref);
-	util_buf_free(&s.message);
-	util_buf_free(&state_dir);
-	util_buf_free(&rdir);
-	util_buf_free(&status_path);
-	util_buf_free(&notify_path);
-	util_buf_free(&backoff_path);
-	reconcile_engine_result_clear(&s.eng);
+	engine_reconciler_free(r);
 	return rc;
 }
 

@@ -3,9 +3,6 @@
 
 #include "source_opts.h"
 
-#include "util/log.h"
-#include "state/state.h"
-#include "util/error.h"
 
 int cli_source_opt(cli_source *s, int opt, const char *arg)
 {
@@ -37,61 +34,15 @@ int cli_source_opt(cli_source *s, int opt, const char *arg)
 	}
 }
 
-int cli_source_resolve(source_result **out, cli_source *s, cli_ctx *ctx,
-		       const char *dir)
+void cli_engine_options(engine_options *eo, const cli_ctx *ctx,
+			const cli_source *s, const char *dir)
 {
-	source_opts *o = &s->opts;
-	util_buf state_dir = UTIL_BUF_INIT;
-	state *st = NULL;
-	int error, rc = CLI_EXIT_OK;
-
-	*out = NULL;
-	if (o->url && dir) {
-		fprintf(stderr, "certops: give either --repo or a directory, not both\n");
-		return CLI_EXIT_USAGE;
-	}
-	if (!o->url && (o->ref || o->require_signed || o->force_older ||
-			o->no_fetch)) {
-		fprintf(stderr, "certops: --ref, --require-signed, --force-older "
-			"and --offline need --repo\n");
-		return CLI_EXIT_USAGE;
-	}
-	if (o->require_signed && !o->allowed_signers && !o->gpg_keyring) {
-		fprintf(stderr, "certops: --require-signed needs --allowed-signers "
-			"FILE and/or --gpg-keyring FILE\n");
-		return CLI_EXIT_USAGE;
-	}
-	o->dir = dir ? dir : ".";
-	if (o->url) {
-		/* The cache lives in the store: open it (creating it) first,
-		 * so that it is a proper store with the usual modes. */
-		if (state_default_dir(&state_dir, ctx->state_dir) < 0 ||
-		    state_open(&st, state_dir.ptr, 0) < 0) {
-			cli_print_error("opening the state directory");
-			rc = CLI_EXIT_ERROR;
-			goto done;
-		}
-		o->state_dir = state_dir.ptr;
-	}
-	error = source_resolve(out, o);
-	o->state_dir = NULL; /* it pointed into state_dir, freed below */
-	if (error < 0) {
-		cli_print_error("resolving the source");
-		rc = error == CERTOPS_EINVALID ? CLI_EXIT_DATAERR : CLI_EXIT_ERROR;
-	}
-done:
-	state_free(st);
-	util_buf_free(&state_dir);
-	return rc;
-}
-
-int cli_source_given(const cli_source *s)
-{
-	const source_opts *o = &s->opts;
-
-	return o->url || o->ref || o->subpath || o->require_signed || o->force_older ||
-	       o->no_fetch || o->allowed_signers || o->gpg_keyring || o->ssh_key ||
-	       o->known_hosts || o->token_env || o->token_file || o->username;
+	memset(eo, 0, sizeof(*eo));
+	eo->state_dir = ctx->state_dir;
+	eo->policy_path = ctx->policy_path;
+	eo->dir = dir;
+	eo->source = s->opts;
+	eo->use_source = engine_source_given(&s->opts);
 }
 
 void cli_source_describe(FILE *f, const source_result *r)

@@ -4,7 +4,7 @@
  * FILE, --gpg-keyring FILE, --force-older, --offline, and the transport
  * credentials.  A command adds CLI_SOURCE_OPTIONS to its option table,
  * passes unknown option codes to cli_source_opt(), and calls
- * cli_source_resolve() to get the directory to load and the commit.
+ * cli_engine_options() to hand them to lib/engine.
  */
 #ifndef CERTOPS_CMD_SOURCE_OPTS_H
 #define CERTOPS_CMD_SOURCE_OPTS_H
@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "engine/engine.h"
 #include "source/source.h"
 
 /* Option codes, above the global options (1000+) and commands' own (2000+). */
@@ -60,21 +61,11 @@ typedef struct {
 int cli_source_opt(cli_source *s, int opt, const char *arg);
 
 /*
- * Resolves the source: the Git remote when --repo was given, else dir (the
- * command's DIR operand, NULL meaning ".").  Opens (creating) the state
- * store first, since the cache lives in it.  On success returns 0 and *out
- * (the caller's: source_result_free); on failure prints the error and
- * returns a CLI exit code (64 usage, 65 bad ref/path, 1 otherwise).
+ * Fills the engine options of a command: the global options of ctx, the
+ * DIR operand (NULL: ".") and the source options s (strings borrowed).
  */
-int cli_source_resolve(source_result **out, cli_source *s, cli_ctx *ctx,
-		       const char *dir);
-
-/*
- * Nonzero when any source option was given.  Without one, a command reads
- * its DIR operand exactly as before sources existed (no state store is
- * created, errors are the loader's).
- */
-int cli_source_given(const cli_source *s);
+void cli_engine_options(engine_options *eo, const cli_ctx *ctx,
+			const cli_source *s, const char *dir);
 
 /* One line for humans: "source: URL REF at COMMIT (offline: cached)". */
 void cli_source_describe(FILE *f, const source_result *r);

@@ -396,9 +396,8 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	status_opts o;
-	source_result *src = NULL;
+	const source_result *src = NULL;
 	util_buf sdir = UTIL_BUF_INIT;
-	plan_options po;
 	cmd_world w;
 	plan *p = NULL;
 	util_buf b = UTIL_BUF_INIT;
@@ -415,27 +414,13 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cli_cmd_status, "expected at most one directory");
 	if (first < argc)
 		dir = argv[first];
-	if (cli_source_given(&o.src)) {
-		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0) {
-			exit_code = rc;
-			goto done;
-		}
-		dir = src->dir;
-	}
-	if ((rc = cmd_world_load(&w, ctx, dir ? dir : ".", OBSERVE_OFFLINE)) != 0) {
+	if ((rc = cmd_world_load(&w, ctx, &cli_cmd_status, &o.src, dir, OBSERVE_OFFLINE)) != 0) {
 		exit_code = rc;
 		goto done;
 	}
-	if (state_default_dir(&sdir, ctx->state_dir) < 0) {
-		cli_print_error("finding the state store");
-		goto done;
-	}
-	memset(&po, 0, sizeof(po));
-	po.now = now;
-	if (plan_new(&p, w.set, w.obs, &po) < 0) {
-		cli_print_error("planning");
-		goto done;
-	}
+	p = w.plan;
+	src = w.e->src;
+	util_buf_puts(&sdir, w.e->state_dir);
 	if (o.format == FMT_JSON) {
 		render_json(&b, &w, p, now);
 		/* the source and the last cycle go inside the one object */
@@ -475,9 +460,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	exit_code = CLI_EXIT_OK;
 done:
 	util_buf_free(&b);
-	plan_free(p);
 	cmd_world_free(&w);
-	source_result_free(src);
 	util_buf_free(&sdir);
 	return exit_code;
 }

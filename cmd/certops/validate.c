@@ -2,8 +2,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "config/config.h"
-#include "config/policy.h"
 #include "source_opts.h"
 
 /* Above the global options' values (cli.c uses 1000 and up). */
@@ -64,8 +62,8 @@ static void print_json(FILE *out, const util_diags *d)
 		util_buf_puts(&b, ",\"message\":");
 		util_buf_put_json_string(&b, e->message ? e->message : "");
 		util_buf_puts(&b, ",\"code\":");
-		util_buf_put_json_string(&b, e->code == CERTOPS_EPOLICY ?
-					 "policy" : "invalid");
+		util_buf_put_json_string(&b, e->code == CERTOPS_EPOLICY ? "policy" :
+					 e->code == CERTOPS_EUNSUPPORTED ? "unsupported" : "invalid");
 		util_buf_putc(&b, '}');
 	}
 	util_buf_puts(&b, d->count ? "\n]\n" : "]\n");
@@ -73,17 +71,13 @@ static void print_json(FILE *out, const util_diags *d)
 	util_buf_free(&b);
 }
 
-static void print_text(FILE *out, const util_diags *d)
+/* With --repo, the commit checked comes first (on stderr with --json). */
+static void on_source(void *data, const source_result *src)
 {
-	util_buf b = UTIL_BUF_INIT;
-	size_t i;
+	const validate_opts *o = data;
 
-	for (i = 0; i < d->count; i++) {
-		util_buf_clear(&b);
-		util_error_format(&b, &d->items[i]);
-		fprintf(out, "%s\n", b.ptr);
-	}
-	util_buf_free(&b);
+	if (src->url)
+		cli_source_describe(o->json ? stderr : stdout, src);
 }
 
 static int run(cli_ctx *ctx, int argc, char **argv)
@@ -94,10 +88,9 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	validate_opts o;
-	source_result *src = NULL;
-	util_diags diags = UTIL_DIAGS_INIT;
-	config_set *set = NULL;
-	config_policy *policy = NULL;
+	engine_options eo;
+	engine_events ev = { .source = on_source };
+	engine *e = NULL;
 	const char *dir = NULL;
 	int first, rc, error, exit_code;
 
@@ -111,47 +104,27 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 				       "expected at most one directory");
 	if (first < argc)
 		dir = argv[first];
-	/* a FILE operand is only for a plain directory source */
-	if (cli_source_given(&o.src)) {
-		if ((rc = cli_source_resolve(&src, &o.src, ctx, dir)) != 0)
-			return rc;
-		dir = src->dir;
-		if (src->url)
-			cli_source_describe(o.json ? stderr : ctx->out, src);
-	} else if (!dir) {
-		dir = ".";
-	}
-
-	error = config_load_dir(&set, &diags, dir);
-	if (error < 0 && error != CERTOPS_EINVALID) {
-		cli_print_error("loading declarations");
-		exit_code = CLI_EXIT_ERROR;
+	ev.data = &o;
+	cli_engine_options(&eo, ctx, &o.src, dir);
+	error = engine_new(&e, &eo);
+	if (error == 0)
+		error = engine_load(e, &ev);
+	if (error < 0 && !(e && e->diags.count)) {
+		exit_code = cli_engine_fail(&cli_cmd_validate, e, error, NULL);
 		goto done;
 	}
-	/* The policy is checked even when declarations have errors, so that
-	 * one run shows every problem. */
-	error = config_policy_open(&policy, &diags, ctx->policy_path,
-				   ctx->state_dir);
-	if (error == CERTOPS_ENOMEM) {
-		cli_print_error("loading the policy");
-		exit_code = CLI_EXIT_ERROR;
-		goto done;
-	}
-	if (policy && set && config_policy_check(policy, set, &diags) < 0) {
-		cli_print_error("checking the policy");
-		exit_code = CLI_EXIT_ERROR;
-		goto done;
-	}
-	util_diags_sort(&diags);
+	/* the problems are the result: on stdout */
 	if (o.json)
-		print_json(ctx->out, &diags);
+		print_json(ctx->out, &e->diags);
 	else
-		print_text(ctx->out, &diags);
-	if (diags.count) {
-		fprintf(stderr, "certops: %zu problem%s in %s\n", diags.count,
-			diags.count == 1 ? "" : "s", dir);
+		cli_print_diags(ctx->out, &e->diags);
+	if (e->diags.count) {
+		fprintf(stderr, "certops: %zu problem%s in %s\n", e->diags.count,
+			e->diags.count == 1 ? "" : "s", e->dir);
 		exit_code = CLI_EXIT_DATAERR;
 	} else {
+		const config_set *set = e->set;
+
 		if (!o.json)
 			fprintf(ctx->out,
 				"valid: %zu issuer%s, %zu solver%s, %zu certificate%s in %zu file%s (policy: %s)\n",
@@ -160,14 +133,11 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 				set->ncertificates,
 				set->ncertificates == 1 ? "" : "s",
 				set->nfiles, set->nfiles == 1 ? "" : "s",
-				config_policy_source(policy));
+				config_policy_source(e->policy));
 		exit_code = CLI_EXIT_OK;
 	}
 done:
-	config_policy_free(policy);
-	config_set_free(set);
-	util_diags_free(&diags);
-	source_result_free(src);
+	engine_free(e);
 	return exit_code;
 }
 

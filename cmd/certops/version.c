@@ -19,6 +19,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 {
 	int first, rc, major, minor, rev;
 	const curl_version_info_data *cv;
+	const engine_capability *cap;
 
 	rc = cli_parse(ctx, &cli_cmd_version, argc, argv, NULL, "", NULL, NULL, &first);
 	if (rc)
@@ -40,6 +41,11 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		OpenSSL_version(OPENSSL_VERSION_STRING),
 		cv && cv->version ? cv->version : "unknown",
 		yaml_get_version_string(), jansson_version_str());
+	for (cap = engine_unsupported(); cap->feature; cap++)
+		fprintf(ctx->out, "%s%s", cap == engine_unsupported() ?
+			"not built yet (refused by validate): " : ", ", cap->feature);
+	if (engine_unsupported()->feature)
+		fputc('\n', ctx->out);
 	return CLI_EXIT_OK;
 }
 

@@ -1,36 +1,27 @@
 /*
- * The world as plan and status see it: the declarations (validated, with
- * the local policy checked), the state store opened without creating it,
- * and the observation.  Shared by the read-only commands.
+ * The world as status sees it, loaded by lib/engine: the declarations,
+ * the policy, the store (read-only) and the observation, and the plan.
  */
 #ifndef CERTOPS_CMD_WORLD_H
 #define CERTOPS_CMD_WORLD_H
 
 #include "cli.h"
-#include "config/config.h"
-#include "config/policy.h"
-#include "observe/observe.h"
-#include "state/state.h"
+#include "source_opts.h"
 
 typedef struct {
-	config_set *set;
-	config_policy *policy;
-	state *st;           /* NULL: no store yet (nothing issued) */
-	observe_result *obs;
+	engine *e;
+	config_set *set;      /* borrowed from e */
+	observe_result *obs;  /* borrowed from e */
+	plan *plan;
 } cmd_world;
 
 /*
- * Loads dir's declarations and the policy (every problem printed to
- * stderr as file:line:col: field: message), opens the store read-only and
- * observes.  Returns 0, or the exit code to end with (CLI_EXIT_DATAERR for
- * invalid declarations or policy, CLI_EXIT_ERROR otherwise; the message is
- * printed).  Release with cmd_world_free in both cases.
+ * Loads and plans through the engine (observe_flags: OBSERVE_OFFLINE for
+ * status).  Returns 0, or the exit code to end with (the error printed).
+ * Release with cmd_world_free in both cases.
  */
-int cmd_world_load(cmd_world *w, cli_ctx *ctx, const char *dir,
-		   unsigned observe_flags);
+int cmd_world_load(cmd_world *w, cli_ctx *ctx, const cli_command *cmd,
+		   const cli_source *src, const char *dir, unsigned observe_flags);
 void cmd_world_free(cmd_world *w);
-
-/* Colour for results on ctx->out: a TTY, and neither --no-color nor NO_COLOR. */
-int cmd_out_color(const cli_ctx *ctx);
 
 #endif

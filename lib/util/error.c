@@ -198,6 +198,8 @@ const char *util_error_code_name(int code)
 	case CERTOPS_ESTALE: return "stale";
 	case CERTOPS_ENOMEM: return "out of memory";
 	case CERTOPS_EPEER: return "peer error";
+	case CERTOPS_EUNSUPPORTED: return "not supported yet";
+	case CERTOPS_EUSAGE: return "usage";
 	default: return "error";
 	}
 }

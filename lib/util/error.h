@@ -29,7 +29,9 @@ enum {
 	CERTOPS_ETIMEOUT = -10, /* a deadline passed */
 	CERTOPS_ESTALE = -11,   /* a saved plan no longer matches the world */
 	CERTOPS_ENOMEM = -12,   /* out of memory */
-	CERTOPS_EPEER = -13     /* the remote side answered with an error */
+	CERTOPS_EPEER = -13,    /* the remote side answered with an error */
+	CERTOPS_EUNSUPPORTED = -14, /* declared, but this build cannot carry it out */
+	CERTOPS_EUSAGE = -15    /* a command-line option names nothing / contradicts another */
 };
 
 typedef struct {

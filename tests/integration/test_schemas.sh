@@ -25,7 +25,9 @@ test_schemas_agree_with_validator() {
 
 test_validate_examples() {
 	assert_exit 0 "$CERTOPS" validate "$TOP/examples/quickstart"
-	assert_exit 0 "$CERTOPS" validate --policy "$TOP/examples/policies/multi-team.yaml" \
+	# multi-team uses what this build cannot carry out yet (fallback, a
+	# local CA, dns-01): refused line by line (test_engine.sh)
+	assert_exit 65 "$CERTOPS" validate --policy "$TOP/examples/policies/multi-team.yaml" \
 		"$TOP/examples/multi-team"
 }
 
