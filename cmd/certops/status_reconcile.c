@@ -3,27 +3,54 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "state/state.h"
 #include "status_reconcile.h"
 #include "util/duration.h"
 #include "util/error.h"
 #include "util/fs.h"
 
-/* The recorded status, or NULL when there is none (or it is unreadable). */
+/*
+ * The recorded status (state_reconcile_get) as the JSON object status
+ * prints, or NULL when there is none (or it is unreadable).
+ */
 static json_t *load(const char *state_dir)
 {
-	util_buf path = UTIL_BUF_INIT, data = UTIL_BUF_INIT;
-	json_t *doc = NULL;
+	state_reconcile_status r;
+	state *st = NULL;
+	json_t *doc = NULL, *certs;
+	size_t i;
 
-	util_fs_join(&path, state_dir, "reconcile/status.json");
-	if (!util_buf_failed(&path) && util_fs_read_file(&data, path.ptr, 16u << 20) == 0)
-		doc = json_loadb(data.ptr, data.size, 0, NULL);
-	util_error_clear();
-	util_buf_free(&path);
-	util_buf_free(&data);
-	if (doc && !json_is_object(doc)) {
-		json_decref(doc);
-		doc = NULL;
+	if (state_open(&st, state_dir, STATE_OPEN_NOCREATE) < 0 ||
+	    state_reconcile_get(&r, st) < 0) {
+		util_error_clear();
+		state_free(st);
+		return NULL;
 	}
+	doc = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:s?, s:b, s:I, s:s, s:s?, s:s?, s:s}",
+			"cycles", (json_int_t)r.cycles, "failures", (json_int_t)r.failures,
+			"offlineCycles", (json_int_t)r.offline_cycles,
+			"notifyFailures", (json_int_t)r.notify_failures,
+			"lastRun", (json_int_t)r.last_run, "lastSuccess", (json_int_t)r.last_success,
+			"durationSeconds", r.duration, "result", r.result,
+			"offline", r.offline, "problems", (json_int_t)r.problems,
+			"commit", r.commit ? r.commit : "", "url", r.url, "ref", r.ref,
+			"message", r.message ? r.message : "");
+	if (doc && r.has_certs) {
+		certs = json_array();
+		if (json_object_set_new(doc, "certificates", certs) < 0)
+			certs = NULL;
+		for (i = 0; certs && i < r.ncerts; i++) {
+			const state_reconcile_cert *c = &r.certs[i];
+
+			json_array_append_new(certs, json_pack("{s:s, s:s, s:I, s:I, s:s?, s:b}",
+				"name", c->name, "result", c->result,
+				"failures", (json_int_t)c->failures,
+				"nextAttempt", (json_int_t)c->next_attempt,
+				"message", c->message, "expiring", c->expiring));
+		}
+	}
+	state_reconcile_status_clear(&r);
+	state_free(st);
 	return doc;
 }
 

@@ -128,7 +128,7 @@ static int load_source(engine *e)
 		/* the Git cache lives in the store: a proper one, created */
 		if ((error = engine__open_state(e, 1)) < 0)
 			return error;
-		so.state_dir = e->state_dir;
+		so.st = e->st;
 	}
 	if ((error = source_resolve(&e->src, &so)) < 0)
 		return util_error_wrap("resolving the source");

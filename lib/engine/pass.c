@@ -99,7 +99,7 @@ static int record_applied(engine *e)
 {
 	if (!e->src || !e->src->url)
 		return 0;
-	if (source_record_applied(e->state_dir, e->src->commit) < 0)
+	if (state_applied_commit_put(e->st, e->src->commit) < 0)
 		return util_error_wrap("recording the applied commit");
 	return 0;
 }
