@@ -239,11 +239,11 @@ static int print_diags(util_diags *d, const char *dir)
  * After a converged apply from a Git source: the commit becomes the last
  * applied one, so that a stale mirror cannot roll the world back.
  */
-static int record_applied(const source_result *src, const char *state_dir)
+static int record_applied(const source_result *src, state *st)
 {
 	if (!src || !src->url)
 		return CLI_EXIT_OK;
-	if (source_record_applied(state_dir, src->commit) < 0) {
+	if (state_applied_commit_put(st, src->commit) < 0) {
 		cli_print_error("recording the applied commit");
 		return CLI_EXIT_ERROR;
 	}
@@ -429,7 +429,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		report.converged = 1; /* nothing to do is converged */
 		if (o.json)
 			print_json(ctx->out, p, &report);
-		exit_code = record_applied(src, sdir.ptr);
+		exit_code = record_applied(src, st);
 		goto done;
 	}
 	if (!o.json)
@@ -450,7 +450,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 			fprintf(ctx->out, "  not converged: %s: %s\n", report.pending_ids[i],
 				report.pending_why[i]);
 	}
-	exit_code = report.converged ? record_applied(src, sdir.ptr) : CLI_EXIT_ERROR;
+	exit_code = report.converged ? record_applied(src, st) : CLI_EXIT_ERROR;
 done:
 	apply_ctx_free(actx);
 	apply_report_clear(&report);

@@ -66,7 +66,7 @@ typedef struct {
 	int alerting; /* the "expiring" alert is on */
 } reconcile_cert;
 
-/* What the loop knows across cycles; persisted in <state>/reconcile/status.json. */
+/* What the loop knows across cycles; recorded with state_reconcile_put. */
 typedef struct {
 	json_int_t cycles, failures, offline_cycles, notify_failures;
 	json_int_t last_run, last_success;
@@ -142,25 +142,20 @@ static void sleep_interruptible(int64_t seconds)
 	}
 }
 
-static void stats_load(reconcile_stats *s, const char *path)
+static void stats_load(reconcile_stats *s, state *st)
 {
-	util_buf data = UTIL_BUF_INIT;
-	json_t *doc;
+	state_reconcile_status r;
 
-	if (util_fs_read_file(&data, path, 1024 * 1024) < 0)
-		goto done;
-	doc = json_loadb(data.ptr, data.size, 0, NULL);
-	if (doc) {
-		s->cycles = json_integer_value(json_object_get(doc, "cycles"));
-		s->failures = json_integer_value(json_object_get(doc, "failures"));
-		s->offline_cycles = json_integer_value(json_object_get(doc, "offlineCycles"));
-		s->notify_failures = json_integer_value(json_object_get(doc, "notifyFailures"));
-		s->last_success = json_integer_value(json_object_get(doc, "lastSuccess"));
+	/* none recorded, or unreadable: the counters start again */
+	if (state_reconcile_get(&r, st) == 0) {
+		s->cycles = r.cycles;
+		s->failures = r.failures;
+		s->offline_cycles = r.offline_cycles;
+		s->notify_failures = r.notify_failures;
+		s->last_success = r.last_success;
+		state_reconcile_status_clear(&r);
 	}
-	json_decref(doc);
-done:
 	util_error_clear();
-	util_buf_free(&data);
 }
 
 static const char *cert_state_name(reconcile_cert_state st)
@@ -169,54 +164,47 @@ static const char *cert_state_name(reconcile_cert_state st)
 	       st == RECONCILE_CERT_BACKOFF ? "backoff" : "ok";
 }
 
-/* The per-certificate results, for status.json (NULL when out of memory). */
-static json_t *certs_json(const reconcile_stats *s)
+/* Records the status of the cycle in the store (state_reconcile_put). */
+static int stats_save(const reconcile_stats *s, state *st)
 {
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; a && i < s->eng.count; i++) {
-		const reconcile_cert_result *c = &s->eng.certs[i];
-
-		if (json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:s?}",
-			"name", c->name, "result", cert_state_name(c->state),
-			"failures", (json_int_t)c->failures,
-			"nextAttempt", (json_int_t)c->next_attempt,
-			"message", c->message)) < 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-static int stats_save(const reconcile_stats *s, const char *path)
-{
-	json_t *doc;
-	char *text = NULL;
+	state_reconcile_status r;
+	size_t i, j;
 	int error;
 
-	doc = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:s, s:b, s:I, s:s, s:s?, s:s?, s:s}",
-			"cycles", s->cycles, "failures", s->failures,
-			"offlineCycles", s->offline_cycles,
-			"notifyFailures", s->notify_failures,
-			"lastRun", s->last_run, "lastSuccess", s->last_success,
-			"durationSeconds", s->duration, "result", s->result,
-			"offline", s->offline, "problems", s->problems,
-			"commit", s->commit,
-			"url", s->url.size ? s->url.ptr : NULL,
-			"ref", s->ref.size ? s->ref.ptr : NULL,
-			"message", s->message.ptr);
-	if (doc && s->ran && json_object_set_new(doc, "certificates", certs_json(s)) < 0) {
-		json_decref(doc);
-		doc = NULL;
+	memset(&r, 0, sizeof(r));
+	r.cycles = s->cycles;
+	r.failures = s->failures;
+	r.offline_cycles = s->offline_cycles;
+	r.notify_failures = s->notify_failures;
+	r.last_run = (time_t)s->last_run;
+	r.last_success = (time_t)s->last_success;
+	r.duration = s->duration;
+	r.result = (char *)s->result;
+	r.offline = s->offline;
+	r.problems = s->problems;
+	r.commit = *s->commit ? (char *)s->commit : NULL;
+	r.url = s->url.size ? s->url.ptr : NULL;
+	r.ref = s->ref.size ? s->ref.ptr : NULL;
+	r.message = s->message.ptr ? s->message.ptr : "";
+	r.has_certs = s->ran;
+	if (s->ran && s->eng.count &&
+	    !(r.certs = calloc(s->eng.count, sizeof(*r.certs))))
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	for (i = 0; s->ran && i < s->eng.count; i++) {
+		const reconcile_cert_result *c = &s->eng.certs[i];
+
+		r.certs[i].name = c->name;
+		r.certs[i].result = (char *)cert_state_name(c->state);
+		r.certs[i].failures = c->failures;
+		r.certs[i].next_attempt = c->next_attempt;
+		r.certs[i].message = c->message;
+		for (j = 0; j < s->ncerts; j++)
+			if (!strcmp(s->certs[j].name, c->name))
+				r.certs[i].expiring = s->certs[j].alerting;
+		r.ncerts++;
 	}
-	if (!doc || !(text = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2))))
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-	else
-		error = util_fs_write_atomic(path, text, strlen(text), 0600);
-	free(text);
-	json_decref(doc);
+	error = state_reconcile_put(st, &r);
+	free(r.certs);
 	return error;
 }
 
@@ -488,8 +476,7 @@ done:
 
 /* One cycle; returns its exit code (0, 1, 65, or 64 for a usage error). */
 static int cycle(cli_ctx *ctx, reconcile_opts *ro, reconcile_stats *s,
-		 notify *n, state *st, const char *state_dir,
-		 const char *status_path, const char *backoff_path, const char *dir)
+		 notify *n, state *st, const char *dir)
 {
 	source_result *src = NULL;
 	config_set *set = NULL;
@@ -541,7 +528,6 @@ static int cycle(cli_ctx *ctx, reconcile_opts *ro, reconcile_stats *s,
 	eo.set = set;
 	eo.policy = policy;
 	eo.src = src;
-	eo.backoff_path = backoff_path;
 	eo.backoff_base = ro->retry_backoff;
 	eo.lock_timeout = (int)ro->lock_timeout;
 	eo.now = time(NULL);
@@ -568,7 +554,7 @@ static int cycle(cli_ctx *ctx, reconcile_opts *ro, reconcile_stats *s,
 	/* The commit is recorded even when some certificates failed: the
 	 * others are deployed from it, so going back to an older commit
 	 * would be a rollback. */
-	if (src->url && source_record_applied(state_dir, src->commit) < 0)
+	if (src->url && state_applied_commit_put(st, src->commit) < 0)
 		cli_print_error("recording the applied commit");
 	fprintf(ctx->out, "reconcile: %zu certificate%s, %zu failed, %zu waiting out a retry "
 		"backoff, at %s\n", s->eng.count, s->eng.count == 1 ? "" : "s",
@@ -606,7 +592,7 @@ record:
 	if (certs_load(s, st) < 0)
 		cli_print_error("reading the certificates in the state store");
 	notify_certs(s, n, (time_t)s->last_run);
-	if (stats_save(s, status_path) < 0)
+	if (stats_save(s, st) < 0)
 		cli_print_error("recording the status");
 	if (ro->metrics_file && write_metrics(s, ro->metrics_file) < 0)
 		cli_print_error("writing the metrics file");
@@ -695,9 +681,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 			     .lock_timeout = 60 };
 	reconcile_stats s = { .result = "ok", .url = UTIL_BUF_INIT,
 			      .ref = UTIL_BUF_INIT, .message = UTIL_BUF_INIT };
-	util_buf state_dir = UTIL_BUF_INIT, rdir = UTIL_BUF_INIT,
-		 status_path = UTIL_BUF_INIT, notify_path = UTIL_BUF_INIT,
-		 backoff_path = UTIL_BUF_INIT;
+	util_buf state_dir = UTIL_BUF_INIT;
 	notify_opts nopts = { 0 };
 	notify *n = NULL;
 	state *st = NULL;
@@ -719,20 +703,11 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_EXIT_ERROR;
 		goto done;
 	}
-	util_fs_join(&rdir, state_dir.ptr, "reconcile");
-	util_fs_join(&status_path, rdir.ptr, "status.json");
-	util_fs_join(&notify_path, rdir.ptr, "notified.json");
-	util_fs_join(&backoff_path, rdir.ptr, "backoff.json");
-	if (util_fs_mkdir_p(rdir.ptr, 0700) < 0) {
-		cli_print_error("creating the reconcile directory");
-		rc = CLI_EXIT_ERROR;
-		goto done;
-	}
-	stats_load(&s, status_path.ptr);
+	stats_load(&s, st);
 	s.plan_only = o.plan_only;
 	nopts.url = o.notify_url;
 	nopts.ca_bundle = o.notify_ca;
-	nopts.state_path = notify_path.ptr;
+	nopts.st = st;
 	if (notify_open(&n, &nopts) < 0) {
 		cli_print_error("loading the notification state");
 		rc = CLI_EXIT_ERROR;
@@ -745,8 +720,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	for (;;) {
-		rc = cycle(ctx, &o, &s, n, st, state_dir.ptr, status_path.ptr,
-			   backoff_path.ptr, dir);
+		rc = cycle(ctx, &o, &s, n, st, dir);
 		if (o.once || rc == CLI_EXIT_USAGE || stop_requested)
 			break;
 		sleep_interruptible(o.interval +
@@ -780,10 +754,6 @@ done:
 	util_buf_free(&s.ref);
 	util_buf_free(&s.message);
 	util_buf_free(&state_dir);
-	util_buf_free(&rdir);
-	util_buf_free(&status_path);
-	util_buf_free(&notify_path);
-	util_buf_free(&backoff_path);
 	reconcile_engine_result_clear(&s.eng);
 	return rc;
 }

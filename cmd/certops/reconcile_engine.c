@@ -44,49 +44,50 @@ static reconcile_cert_result *find_mut(reconcile_engine_result *r,
 	return (reconcile_cert_result *)reconcile_engine_find(r, name);
 }
 
-/* The backoff file: {"name": {"failures": N, "nextAttempt": T, "lastError": S}}. */
-static json_t *backoff_load(const char *path)
+/* The recorded backoff; unreadable: none, the safe side (one more attempt). */
+static void backoff_load(state_backoff **out, size_t *count, state *st)
 {
-	util_buf data = UTIL_BUF_INIT;
-	json_t *doc = NULL;
-
-	if (util_fs_read_file(&data, path, 16u << 20) == 0)
-		doc = json_loadb(data.ptr, data.size, 0, NULL);
-	util_error_clear();
-	util_buf_free(&data);
-	if (!json_is_object(doc)) {
-		/* missing or unreadable: no certificate is held back, which is
-		 * the safe side (it only costs one more attempt) */
-		json_decref(doc);
-		doc = json_object();
+	if (state_backoff_list(out, count, st) < 0) {
+		util_log_warn("reconcile", "ignoring the recorded retry backoff: %s",
+			      util_error_message());
+		util_error_clear();
+		*out = NULL;
+		*count = 0;
 	}
-	return doc;
 }
 
-static int backoff_save(const char *path, const reconcile_engine_result *r)
+static const state_backoff *backoff_find(const state_backoff *b, size_t n,
+					 const char *name)
 {
-	json_t *doc = json_object();
-	char *text = NULL;
 	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(b[i].name, name))
+			return &b[i];
+	return NULL;
+}
+
+static int backoff_save(state *st, const reconcile_engine_result *r)
+{
+	state_backoff *items = calloc(r->count ? r->count : 1, sizeof(*items));
+	size_t i, n = 0;
 	int error;
 
-	for (i = 0; doc && i < r->count; i++) {
+	if (!items)
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	for (i = 0; i < r->count; i++) {
 		const reconcile_cert_result *c = &r->certs[i];
 
 		if (c->state == RECONCILE_CERT_OK)
 			continue;
-		if (json_object_set_new(doc, c->name,
-			json_pack("{s:I, s:I, s:s?}", "failures", (json_int_t)c->failures,
-				  "nextAttempt", (json_int_t)c->next_attempt,
-				  "lastError", c->message)) < 0)
-			break;
+		items[n].name = c->name;
+		items[n].failures = c->failures;
+		items[n].next_attempt = c->next_attempt;
+		items[n].last_error = c->message;
+		n++;
 	}
-	if (!doc || i < r->count || !(text = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2))))
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-	else
-		error = util_fs_write_atomic(path, text, strlen(text), 0600);
-	free(text);
-	json_decref(doc);
+	error = state_backoff_replace(st, items, n);
+	free(items);
 	return error;
 }
 
@@ -125,16 +126,18 @@ static int64_t backoff_delay(int64_t base, int64_t n)
 	return d < cap ? d : cap;
 }
 
-/* The names in the backoff file that are no longer declared. */
-static int results_gone(reconcile_engine_result *out, json_t *backoff)
+/* The names in the recorded backoff that are no longer declared. */
+static int results_gone(reconcile_engine_result *out, const state_backoff *backoff,
+			size_t nbackoff)
 {
-	const char *name;
-	json_t *v;
+	size_t i;
 
-	out->gone = calloc(json_object_size(backoff) + 1, sizeof(*out->gone));
+	out->gone = calloc(nbackoff + 1, sizeof(*out->gone));
 	if (!out->gone)
 		return util_error_set(CERTOPS_ENOMEM, "out of memory");
-	json_object_foreach(backoff, name, v) {
+	for (i = 0; i < nbackoff; i++) {
+		const char *name = backoff[i].name;
+
 		if (reconcile_engine_find(out, name))
 			continue;
 		if (!(out->gone[out->ngone] = strdup(name)))
@@ -144,9 +147,10 @@ static int results_gone(reconcile_engine_result *out, json_t *backoff)
 	return 0;
 }
 
-/* One entry per declared certificate, backoff read from the file. */
+/* One entry per declared certificate, backoff read from the store. */
 static int results_init(reconcile_engine_result *out,
-			const reconcile_engine_opts *o, json_t *backoff)
+			const reconcile_engine_opts *o, const state_backoff *backoff,
+			size_t nbackoff)
 {
 	size_t i;
 
@@ -156,14 +160,15 @@ static int results_init(reconcile_engine_result *out,
 		return util_error_set(CERTOPS_ENOMEM, "out of memory");
 	for (i = 0; i < o->set->ncertificates; i++) {
 		reconcile_cert_result *c = &out->certs[out->count];
-		json_t *e = json_object_get(backoff, o->set->certificates[i]->name);
-		const char *msg = json_string_value(json_object_get(e, "lastError"));
+		const state_backoff *e = backoff_find(backoff, nbackoff,
+						      o->set->certificates[i]->name);
+		const char *msg = e ? e->last_error : NULL;
 
 		if (!(c->name = strdup(o->set->certificates[i]->name)))
 			return util_error_set(CERTOPS_ENOMEM, "out of memory");
 		out->count++;
-		c->failures = json_integer_value(json_object_get(e, "failures"));
-		c->next_attempt = (time_t)json_integer_value(json_object_get(e, "nextAttempt"));
+		c->failures = e ? e->failures : 0;
+		c->next_attempt = e ? e->next_attempt : 0;
 		if (msg && !(c->message = strdup(msg)))
 			return util_error_set(CERTOPS_ENOMEM, "out of memory");
 		if (c->failures > 0 && c->next_attempt > o->now) {
@@ -178,7 +183,7 @@ static int results_init(reconcile_engine_result *out,
 			util_buf_free(&when);
 		}
 	}
-	return results_gone(out, backoff);
+	return results_gone(out, backoff, nbackoff);
 }
 
 /* Marks the certificates whose actions failed or were skipped. */
@@ -223,7 +228,8 @@ static int results_from_report(reconcile_engine_result *out, const plan *p,
 int reconcile_engine_run(reconcile_engine_result *out, cli_ctx *ctx,
 			 const reconcile_engine_opts *o)
 {
-	json_t *backoff = NULL;
+	state_backoff *backoff = NULL;
+	size_t nbackoff = 0;
 	observe_result *obs = NULL;
 	plan *p = NULL;
 	apply_ctx *actx = NULL;
@@ -236,8 +242,8 @@ int reconcile_engine_run(reconcile_engine_result *out, cli_ctx *ctx,
 
 	memset(out, 0, sizeof(*out));
 	memset(&rep, 0, sizeof(rep));
-	backoff = backoff_load(o->backoff_path);
-	if ((error = results_init(out, o, backoff)) < 0)
+	backoff_load(&backoff, &nbackoff, o->st);
+	if ((error = results_init(out, o, backoff, nbackoff)) < 0)
 		goto done;
 
 	state_set_command(o->st, "reconcile");
@@ -277,8 +283,8 @@ int reconcile_engine_run(reconcile_engine_result *out, cli_ctx *ctx,
 	}
 	if ((error = results_from_report(out, p, &rep, o)) < 0)
 		goto done;
-	if ((error = backoff_save(o->backoff_path, out)) < 0)
-		error = util_error_wrap("recording the retry backoff in '%s'", o->backoff_path);
+	if ((error = backoff_save(o->st, out)) < 0)
+		error = util_error_wrap("recording the retry backoff");
 done:
 	apply_ctx_free(actx);
 	apply_report_clear(&rep);
@@ -286,7 +292,7 @@ done:
 	observe_result_free(obs);
 	if (state_locked(o->st) && state_unlock(o->st) < 0 && error == 0)
 		error = CERTOPS_ERROR;
-	json_decref(backoff);
+	state_backoff_array_free(backoff, nbackoff);
 	util_buf_free(&b);
 	return error;
 }

@@ -1,8 +1,8 @@
 /*
  * The plan → apply part of a reconcile cycle, with a per-certificate retry
  * backoff: a certificate whose actions failed is left out of the following
- * cycles until its next-attempt time, recorded in
- * <state>/reconcile/backoff.json, so that a broken certificate is not
+ * cycles until its next-attempt time, recorded in the state store
+ * (state_backoff_replace), so that a broken certificate is not
  * hammered while the others proceed.  The delay starts at the base
  * (reconcile --retry-backoff, default 5m) and doubles with each consecutive
  * failure, up to 6 hours (or the base, when larger); a success forgets it.
@@ -52,7 +52,6 @@ typedef struct {
 	const config_set *set;        /* validated */
 	const config_policy *policy;
 	const source_result *src;     /* the commit named in the plan */
-	const char *backoff_path;     /* <state>/reconcile/backoff.json */
 	int64_t backoff_base;         /* seconds; 0: the default */
 	int lock_timeout;             /* seconds to wait for the state lock */
 	int plan_only;                /* print the plan; no lock, no apply */

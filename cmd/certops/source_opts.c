@@ -71,10 +71,10 @@ int cli_source_resolve(source_result **out, cli_source *s, cli_ctx *ctx,
 			rc = CLI_EXIT_ERROR;
 			goto done;
 		}
-		o->state_dir = state_dir.ptr;
+		o->st = st;
 	}
 	error = source_resolve(out, o);
-	o->state_dir = NULL; /* it pointed into state_dir, freed below */
+	o->st = NULL; /* freed below */
 	if (error < 0) {
 		cli_print_error("resolving the source");
 		rc = error == CERTOPS_EINVALID ? CLI_EXIT_DATAERR : CLI_EXIT_ERROR;

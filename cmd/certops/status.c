@@ -5,7 +5,6 @@
  * reconcile's --metrics-file also writes.  Read-only: the model and its
  * renderers are lib/report; this file parses options and prints.
  */
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,7 +14,7 @@
 #include "report/report.h"
 #include "source_opts.h"
 #include "util/error.h"
-#include "util/fs.h"
+#include "util/log.h"
 #include "world.h"
 
 enum { OPT_JSON = 2000, OPT_FORMAT };
@@ -70,92 +69,6 @@ static int on_opt(cli_ctx *ctx, int opt, const char *arg, void *data)
 }
 
 /*
- * TEMPORARY, until lib/state's state_reconcile_get lands (branch state):
- * reads reconcile's <state>/reconcile/status.json into the typed record.
- * CERTOPS_ENOTFOUND when no cycle was recorded.
- */
-static char *jstr(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s && *s ? strdup(s) : NULL;
-}
-
-static void last_clear(state_reconcile_status *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->ncerts; i++) {
-		free(s->certs[i].name);
-		free(s->certs[i].result);
-		free(s->certs[i].message);
-	}
-	free(s->certs);
-	free(s->result);
-	free(s->commit);
-	free(s->url);
-	free(s->ref);
-	free(s->message);
-	memset(s, 0, sizeof(*s));
-}
-
-static int last_get(state_reconcile_status *out, state *st)
-{
-	util_buf path = UTIL_BUF_INIT, data = UTIL_BUF_INIT;
-	json_t *doc = NULL, *certs, *c;
-	size_t i;
-	int error = CERTOPS_ENOTFOUND;
-
-	memset(out, 0, sizeof(*out));
-	util_fs_join(&path, state_path(st), "reconcile/status.json");
-	if (util_buf_failed(&path) || util_fs_read_file(&data, path.ptr, 16u << 20) < 0 ||
-	    !(doc = json_loadb(data.ptr, data.size, 0, NULL)) || !json_is_object(doc))
-		goto done;
-	out->cycles = json_integer_value(json_object_get(doc, "cycles"));
-	out->failures = json_integer_value(json_object_get(doc, "failures"));
-	out->offline_cycles = json_integer_value(json_object_get(doc, "offlineCycles"));
-	out->notify_failures = json_integer_value(json_object_get(doc, "notifyFailures"));
-	out->last_run = (time_t)json_integer_value(json_object_get(doc, "lastRun"));
-	out->last_success = (time_t)json_integer_value(json_object_get(doc, "lastSuccess"));
-	out->duration = json_number_value(json_object_get(doc, "durationSeconds"));
-	out->result = jstr(doc, "result");
-	out->offline = json_is_true(json_object_get(doc, "offline"));
-	out->problems = json_integer_value(json_object_get(doc, "problems"));
-	out->commit = jstr(doc, "commit");
-	out->url = jstr(doc, "url");
-	out->ref = jstr(doc, "ref");
-	out->message = jstr(doc, "message");
-	certs = json_object_get(doc, "certificates");
-	if (json_is_array(certs)) {
-		out->has_certs = 1;
-		out->certs = calloc(json_array_size(certs) + 1, sizeof(*out->certs));
-		if (!out->certs) {
-			last_clear(out);
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-			goto done;
-		}
-		json_array_foreach(certs, i, c) {
-			state_reconcile_cert *rc = &out->certs[out->ncerts++];
-
-			rc->name = jstr(c, "name");
-			rc->result = jstr(c, "result");
-			rc->failures = json_integer_value(json_object_get(c, "failures"));
-			rc->next_attempt = (time_t)json_integer_value(json_object_get(c, "nextAttempt"));
-			rc->message = jstr(c, "message");
-			rc->expiring = json_is_true(json_object_get(c, "expiring"));
-		}
-	}
-	error = 0;
-done:
-	if (error == CERTOPS_ENOTFOUND)
-		util_error_clear();
-	json_decref(doc);
-	util_buf_free(&path);
-	util_buf_free(&data);
-	return error;
-}
-
-/*
  * The one place status reads the world: declarations, policy, store and
  * observation (offline: status never probes), then the plan at now and
  * the last reconcile cycle, into the report.  Returns 0 or the exit code.
@@ -179,11 +92,16 @@ static int load(report **out, cli_ctx *ctx, const char *dir, const source_result
 		cli_print_error("planning");
 		goto done;
 	}
+	/* an unreadable record hides the cycle, not the inventory */
 	if (w.st) {
-		if ((error = last_get(&last, w.st)) < 0 && error != CERTOPS_ENOTFOUND) {
+		error = state_reconcile_get(&last, w.st);
+		if (error == CERTOPS_ENOMEM) {
 			cli_print_error("reading the last reconcile cycle");
 			goto done;
 		}
+		if (error < 0 && error != CERTOPS_ENOTFOUND)
+			util_log_warn("status", "%s", util_error_message());
+		util_error_clear();
 		has_last = error == 0;
 	}
 	if (report_build(out, w.set, w.obs, p, has_last ? &last : NULL, src, now) < 0) {
@@ -192,7 +110,7 @@ static int load(report **out, cli_ctx *ctx, const char *dir, const source_result
 	}
 	rc = 0;
 done:
-	last_clear(&last);
+	state_reconcile_status_clear(&last);
 	plan_free(p);
 	cmd_world_free(&w);
 	return rc;

@@ -14,7 +14,7 @@
 
 struct notify {
 	notify_opts opts;  /* strings below are owned copies */
-	char *url, *state_path, *ca_bundle;
+	char *url, *ca_bundle;
 	json_t *states;    /* subject -> status name */
 };
 
@@ -67,7 +67,6 @@ void notify_free(notify *n)
 	if (!n)
 		return;
 	free(n->url);
-	free(n->state_path);
 	free(n->ca_bundle);
 	json_decref(n->states);
 	free(n);
@@ -75,8 +74,8 @@ void notify_free(notify *n)
 
 int notify_open(notify **out, const notify_opts *opts)
 {
-	util_buf data = UTIL_BUF_INIT;
-	json_error_t jerr;
+	state_notified *known = NULL;
+	size_t nknown = 0, i;
 	notify *n;
 	int error = 0, oom = 0;
 
@@ -86,32 +85,26 @@ int notify_open(notify **out, const notify_opts *opts)
 		return util_error_set(CERTOPS_ENOMEM, "out of memory");
 	n->opts = *opts;
 	n->opts.url = n->url = dup_or_null(opts->url, &oom);
-	n->opts.state_path = n->state_path = dup_or_null(opts->state_path, &oom);
 	n->opts.ca_bundle = n->ca_bundle = dup_or_null(opts->ca_bundle, &oom);
 	if (oom) {
 		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (n->state_path) {
-		error = util_fs_read_file(&data, n->state_path, 16 * 1024 * 1024);
-		if (error == 0) {
-			n->states = json_loadb(data.ptr, data.size, 0, &jerr);
-			if (!n->states || !json_is_object(n->states)) {
-				error = util_error_set_at(CERTOPS_EINVALID, n->state_path,
-							  (unsigned)jerr.line,
-							  (unsigned)jerr.column, NULL,
-							  "not a JSON object: %s", jerr.text);
-				goto done;
-			}
-		} else if (error != CERTOPS_ENOTFOUND) {
+	if (!(n->states = json_object())) {
+		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (n->opts.st && (error = state_notified_list(&known, &nknown, n->opts.st)) < 0)
+		goto done;
+	for (i = 0; i < nknown; i++) {
+		if (json_object_set_new(n->states, known[i].subject,
+					json_string(known[i].status)) < 0) {
+			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
 			goto done;
 		}
 	}
-	error = 0;
-	if (!n->states && !(n->states = json_object()))
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
 done:
-	util_buf_free(&data);
+	state_notified_array_free(known, nknown);
 	if (error < 0)
 		notify_free(n);
 	else
@@ -199,20 +192,6 @@ int notify_post(const notify_opts *o, const char *body)
 			      o->url, status, attempt, attempt == 1 ? "" : "s");
 }
 
-static int save_states(notify *n)
-{
-	char *text;
-	int error;
-
-	if (!n->state_path)
-		return 0;
-	text = json_dumps(n->states, JSON_SORT_KEYS | JSON_INDENT(1));
-	if (!text)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
-	error = util_fs_write_atomic(n->state_path, text, strlen(text), 0600);
-	free(text);
-	return error;
-}
 
 int notify_update(notify *n, const char *subject, notify_status status,
 		  const char *message, const char *commit)
@@ -246,7 +225,7 @@ int notify_update(notify *n, const char *subject, notify_status status,
 		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
 		goto done;
 	}
-	if ((error = save_states(n)) < 0)
+	if (n->opts.st && (error = state_notified_put(n->opts.st, subject, now_name)) < 0)
 		goto done;
 	if (n->opts.url)
 		util_log_info("notify", "notified %s: %s -> %s", subject, prev, now_name);

@@ -4,8 +4,8 @@
  * once per cycle, so a certificate failing for a week is one alert, and its
  * recovery another.
  *
- * The last notified state of every subject lives in a small JSON file
- * ({"<subject>": "ok"|"failing"|"expiring", ...}) written atomically.  A
+ * The last notified state of every subject is remembered in the state
+ * store (state_notified_put; docs/state.md, "Notification memory").  A
  * state is recorded only once its notification was delivered, so a webhook
  * that is down is tried again on the next change check (the next cycle),
  * not lost.
@@ -15,6 +15,8 @@
 
 #include <time.h>
 
+#include "state/state.h"
+
 typedef enum {
 	NOTIFY_OK = 0,       /* healthy; "recovered" when it was not */
 	NOTIFY_FAILING,      /* the last attempt failed */
@@ -23,7 +25,7 @@ typedef enum {
 
 typedef struct {
 	const char *url;        /* the webhook; NULL: track states, send nothing */
-	const char *state_path; /* the JSON file of last notified states */
+	state *st;              /* remembers what was notified; NULL: in memory only */
 	const char *ca_bundle;  /* PEM bundle for an https webhook, or NULL */
 	int max_attempts;       /* 0: 4 */
 	int backoff_ms;         /* first wait between attempts; 0: 1000, doubles */
@@ -33,9 +35,9 @@ typedef struct {
 typedef struct notify notify;
 
 /*
- * Loads the last notified states from opts->state_path (a missing file is
- * an empty set).  opts' strings are copied.  *out is the caller's:
- * notify_free.
+ * Loads the last notified states from opts->st (none recorded: an empty
+ * set).  opts' strings are copied; opts->st is borrowed and must outlive
+ * the handle.  *out is the caller's: notify_free.
  */
 int notify_open(notify **out, const notify_opts *opts);
 void notify_free(notify *n);

@@ -2,8 +2,8 @@
  * The source: resolve a plain directory, or fetch a Git remote into the
  * cache and check out one exact commit.  See source.h for the contract.
  *
- * Cache layout, all 0700, under <state>/source/:
- *   last-applied            the commit last recorded by source_record_applied
+ * Cache layout, all 0700, under the store's cache directory
+ * (state_cache_dir(st, "source"): <state>/source/ in a directory store):
  *   <id>/lock               flock'd for the duration of a resolve
  *   <id>/remote-head        the remote's default branch, from the last fetch
  *   <id>/repo/              a non-bare repository (no remote configured: the
@@ -116,12 +116,6 @@ void source_result_free(source_result *r)
 	free(r);
 }
 
-static int record_path(util_buf *out, const char *state_dir)
-{
-	util_fs_join(out, state_dir, "source/last-applied");
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
-}
-
 static int is_hex(const char *s, size_t min, size_t max)
 {
 	size_t n = strspn(s, "0123456789abcdef");
@@ -147,52 +141,6 @@ int source_check_commit(const source_result *r, const char *planned, int force)
 			      "the plan was made at commit %s; the source is now "
 			      "at %s: make a new plan", *planned ? planned : "(none: a directory)",
 			      *now ? now : "(none: a directory)");
-}
-
-int source_record_applied(const char *state_dir, const char *commit)
-{
-	util_buf path = UTIL_BUF_INIT, dir = UTIL_BUF_INIT, data = UTIL_BUF_INIT;
-	int error;
-
-	if (!commit || !is_hex(commit, SOURCE_COMMIT_HEXSZ, SOURCE_COMMIT_HEXSZ))
-		return util_error_set(CERTOPS_EINVALID,
-				      "'%s' is not a full commit id", commit ? commit : "");
-	util_fs_join(&dir, state_dir, "source");
-	util_buf_printf(&data, "%s\n", commit);
-	if ((error = record_path(&path, state_dir)) < 0)
-		goto done;
-	if ((error = util_fs_mkdir_p(dir.ptr, 0700)) < 0)
-		goto done;
-	error = util_fs_write_atomic(path.ptr, data.ptr, data.size, 0600);
-done:
-	util_buf_free(&path);
-	util_buf_free(&dir);
-	util_buf_free(&data);
-	return error;
-}
-
-int source_last_applied(char out[SOURCE_COMMIT_HEXSZ + 1], const char *state_dir)
-{
-	util_buf path = UTIL_BUF_INIT, data = UTIL_BUF_INIT;
-	int error;
-
-	out[0] = '\0';
-	if ((error = record_path(&path, state_dir)) < 0)
-		goto done;
-	if ((error = util_fs_read_file(&data, path.ptr, 4096)) < 0)
-		goto done;
-	if (data.size && data.ptr[data.size - 1] == '\n')
-		util_buf_truncate(&data, data.size - 1);
-	if (!is_hex(data.ptr, SOURCE_COMMIT_HEXSZ, SOURCE_COMMIT_HEXSZ)) {
-		error = util_error_set_at(CERTOPS_EINVALID, path.ptr, 1, 1, NULL,
-					  "not a full commit id");
-		goto done;
-	}
-	memcpy(out, data.ptr, SOURCE_COMMIT_HEXSZ + 1);
-done:
-	util_buf_free(&path);
-	util_buf_free(&data);
-	return error;
 }
 
 /* Checks that subpath stays inside the tree and joins it to top. */
@@ -414,9 +362,11 @@ static int check_not_older(git_repository *repo, const git_oid *commit,
 	git_oid last;
 	int error, rel;
 
-	error = source_last_applied(last_hex, o->state_dir);
-	if (error == CERTOPS_ENOTFOUND)
+	error = state_applied_commit_get(last_hex, o->st);
+	if (error == CERTOPS_ENOTFOUND) {
+		util_error_clear();
 		return 0;
+	}
 	if (error < 0)
 		return error;
 	git_oid_tostr(hex, sizeof(hex), commit);
@@ -469,13 +419,14 @@ static int resolve_remote(source_result *r, const source_opts *o)
 	char idhex[GIT_OID_HEXSZ + 1];
 	int error, lock_fd = -1;
 
-	if (!o->state_dir)
-		return util_error_set(CERTOPS_EINVALID, "a Git source needs a state directory");
+	if (!o->st)
+		return util_error_set(CERTOPS_EINVALID, "a Git source needs a state store");
 	/* The shown URL, so that a rotated token keeps the same cache. */
 	if (git_odb_hash(&id, r->url, strlen(r->url), GIT_OBJECT_BLOB) < 0)
 		return source__git_error(CERTOPS_ERROR, "hashing the URL");
 	git_oid_tostr(idhex, 17, &id);
-	util_fs_join(&cache, o->state_dir, "source");
+	if ((error = state_cache_dir(&cache, o->st, "source")) < 0)
+		goto done;
 	util_buf_printf(&cache, "/%s", idhex);
 	if (util_buf_failed(&cache)) {
 		error = util_error_set(CERTOPS_ENOMEM, "out of memory");

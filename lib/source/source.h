@@ -3,14 +3,15 @@
  * libgit2 into a cache in the state directory and checked out detached at
  * one exact commit.
  *
- * A remote is cloned once into <state>/source/<id>/ (mode 0700; <id> is a
- * hash of the URL) and fetched, never re-cloned, on later runs.  When the
+ * A remote is cloned once into <id>/ under the store's cache directory
+ * (state_cache_dir(st, "source"), <state>/source/ in a directory store;
+ * mode 0700; <id> is a hash of the URL) and fetched, never re-cloned, on later runs.  When the
  * fetch fails (remote unreachable, moved, auth refused), the commit fetched
  * last is used and the result says so (offline = 1, a warning is logged):
  * certops keeps converging on what it knew rather than stopping.
  *
  * Rollback guard: after an apply the caller records the commit it applied
- * (source_record_applied).  A later resolve refuses a commit that is not that
+ * (state_applied_commit_put).  A later resolve refuses a commit that is not that
  * one or a descendant of it (a stale mirror, a force-pushed branch) with
  * CERTOPS_ESTALE, unless force_older is set.
  *
@@ -27,6 +28,8 @@
 
 #include <stddef.h>
 
+#include "state/state.h"
+
 /* A full SHA-1 commit id in hex, plus the NUL. */
 #define SOURCE_COMMIT_HEXSZ 40
 
@@ -42,8 +45,9 @@ typedef struct {
 	/* A directory inside the repository to load; NULL or "" for the top.
 	 * Must be relative and must not contain "..". */
 	const char *subpath;
-	/* The state directory (required for a URL): cache and records. */
-	const char *state_dir;
+	/* The state store (required for a URL): the Git cache and the last
+	 * applied commit (state_applied_commit_get).  Borrowed. */
+	state *st;
 
 	/* Transport credentials.  ssh: a private key file (else the agent);
 	 * known_hosts NULL means ~/.ssh/known_hosts; host key checking is on
@@ -98,19 +102,6 @@ int source_global_init(void);
  */
 int source_resolve(source_result **out, const source_opts *opts);
 void source_result_free(source_result *r);
-
-/*
- * Records commit (full hex) as the last one applied from this state
- * directory, atomically, in <state>/source/last-applied.
- */
-int source_record_applied(const char *state_dir, const char *commit);
-
-/*
- * Reads the last applied commit into out (40 hex + NUL).  Returns 0,
- * CERTOPS_ENOTFOUND when none was recorded, or an error.
- */
-int source_last_applied(char out[SOURCE_COMMIT_HEXSZ + 1],
-			const char *state_dir);
 
 /*
  * For a saved plan: checks that the source resolved now (r) is still at the

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <dirent.h>
 
+#include "state/backend.h"
 #include "state/state.h"
 #include "util/buf.h"
 
@@ -24,6 +25,8 @@
 #define STATE__NAME_LOCKS 16
 
 struct state {
+	const state__backend *be; /* the storage (backend.h) */
+	void *be_data;           /* the backend's own */
 	char *dir;
 	int lock_fd;         /* <dir>/lock, open for the handle's life */
 	int locked;          /* this handle holds the flock */
@@ -54,6 +57,14 @@ int state__write_begin(state *st, state__write *w);
  * one-write session.  Returns error, or the session's own error. */
 int state__write_end(state *st, state__write *w, int error);
 
+/*
+ * One record written (or deleted) through the backend as one change: a
+ * write session of its own unless the caller's is open.  delete: absent
+ * is 0 and no change.
+ */
+int state__record_put(state *st, state__kind kind, const char *key, json_t *doc);
+int state__record_delete(state *st, state__kind kind, const char *key);
+
 /* After taking the lock: a dirty state.json (its writer died) moves the
  * serial on.  Before releasing it: writes the final serial, clean. */
 int state__session_recover(state *st);
@@ -71,10 +82,10 @@ void state__name_unlock(state *st, const char *name);
  * from + 1.  Runs under the lock; must be safe to run again after a crash
  * (state.json is rewritten with the new format only after every step).
  */
-typedef struct {
+struct state__migration {
 	int from;
 	int (*fn)(state *st);
-} state__migration;
+};
 
 /* Replaces the migration table (tests); NULL restores the built-in one. */
 void state__set_migrations(const state__migration *table);

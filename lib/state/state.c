@@ -512,6 +512,7 @@ int state_open(state **out, const char *dir, unsigned flags)
 		free(st);
 		return util_error_set(CERTOPS_ENOMEM, "out of memory");
 	}
+	st->be = &state__backend_dir;
 	st->lock_fd = -1;
 	pthread_mutex_init(&st->mu, NULL);
 	for (i = 0; i < STATE__NAME_LOCKS; i++)
@@ -745,4 +746,45 @@ void state__names_free(char **names, size_t count)
 int state__oom(void)
 {
 	return util_error_set(CERTOPS_ENOMEM, "out of memory");
+}
+
+void state__doc_free_secret(json_t *doc)
+{
+	json_t *key = json_object_get(doc, "key");
+
+	/* do not leave key material in freed heap memory */
+	if (json_is_string(key) && doc->refcount == 1)
+		explicit_bzero((char *)json_string_value(key), json_string_length(key));
+	json_decref(doc);
+}
+
+int state__record_put(state *st, state__kind kind, const char *key, json_t *doc)
+{
+	state__write w;
+	int error;
+
+	if ((error = state__write_begin(st, &w)) < 0)
+		return error;
+	error = st->be->put(st, kind, key, doc);
+	return state__write_end(st, &w, error);
+}
+
+int state__record_delete(state *st, state__kind kind, const char *key)
+{
+	json_t *doc = NULL;
+	state__write w;
+	int error, existed = 0;
+
+	/* nothing recorded: nothing changes, no serial change */
+	error = st->be->get(&doc, st, kind, key, 0);
+	json_decref(doc);
+	if (error == CERTOPS_ENOTFOUND) {
+		util_error_clear();
+		return 0;
+	}
+	if ((error = state__write_begin(st, &w)) < 0)
+		return error;
+	error = st->be->del(st, kind, key, &existed);
+	w.unchanged = !existed;
+	return state__write_end(st, &w, error);
 }

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "notify/notify.h"
+#include "state/state.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -152,31 +153,41 @@ static void url_of(util_buf *b)
 	util_buf_printf(b, "http://127.0.0.1:%d/hook", srv.port);
 }
 
-static int setup(void **state)
+static int setup(void **vs)
 {
-	(void)state;
+	(void)vs;
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/certops-notify-test.XXXXXX");
 	return mkdtemp(tmpdir) ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int teardown(void **vs)
 {
-	util_buf p = UTIL_BUF_INIT;
+	char cmd[128];
 
-	(void)state;
-	util_fs_join(&p, tmpdir, "notified.json");
-	unlink(p.ptr);
-	util_buf_free(&p);
-	return rmdir(tmpdir);
+	(void)vs;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void post_retries_then_succeeds(void **state)
+/* A state store in tmpdir (one per test): the notification memory lives there. */
+static state *store(const char *name)
+{
+	util_buf p = UTIL_BUF_INIT;
+	state *st = NULL;
+
+	util_fs_join(&p, tmpdir, name);
+	assert_int_equal(0, state_open(&st, p.ptr, 0));
+	util_buf_free(&p);
+	return st;
+}
+
+static void post_retries_then_succeeds(void **vs)
 {
 	const int script[] = { 500, 503, 200 };
 	notify_opts o = { .max_attempts = 4, .backoff_ms = 5 };
 	util_buf url = UTIL_BUF_INIT;
 
-	(void)state;
+	(void)vs;
 	server_start(script, 3);
 	url_of(&url);
 	o.url = url.ptr;
@@ -188,13 +199,13 @@ static void post_retries_then_succeeds(void **state)
 	util_buf_free(&url);
 }
 
-static void post_gives_up_and_4xx_is_not_retried(void **state)
+static void post_gives_up_and_4xx_is_not_retried(void **vs)
 {
 	const int script[] = { 500, 500, 400 };
 	notify_opts o = { .max_attempts = 2, .backoff_ms = 5 };
 	util_buf url = UTIL_BUF_INIT;
 
-	(void)state;
+	(void)vs;
 	server_start(script, 3);
 	url_of(&url);
 	o.url = url.ptr;
@@ -209,7 +220,7 @@ static void post_gives_up_and_4xx_is_not_retried(void **state)
 	util_buf_free(&url);
 }
 
-static void post_connection_refused(void **state)
+static void post_connection_refused(void **vs)
 {
 	notify_opts o = { .max_attempts = 2, .backoff_ms = 1 };
 	util_buf url = UTIL_BUF_INIT;
@@ -217,7 +228,7 @@ static void post_connection_refused(void **state)
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
 
-	(void)state;
+	(void)vs;
 	/* A port that was just free: bound, then closed. */
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -232,18 +243,18 @@ static void post_connection_refused(void **state)
 	util_buf_free(&url);
 }
 
-static void once_per_state_change(void **state)
+static void once_per_state_change(void **vs)
 {
 	notify_opts o = { .max_attempts = 1, .backoff_ms = 1 };
-	util_buf url = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	util_buf url = UTIL_BUF_INIT;
 	notify *n = NULL;
+	state *st = store("once");
 
-	(void)state;
+	(void)vs;
 	server_start(NULL, 0);
 	url_of(&url);
-	util_fs_join(&path, tmpdir, "notified.json");
 	o.url = url.ptr;
-	o.state_path = path.ptr;
+	o.st = st;
 	assert_int_equal(0, notify_open(&n, &o));
 	/* A subject seen healthy for the first time: nothing to say. */
 	assert_int_equal(0, notify_update(n, "certificate/api", NOTIFY_OK, NULL, NULL));
@@ -265,6 +276,8 @@ static void once_per_state_change(void **state)
 	notify_free(n);
 
 	/* The states survive a restart (the --once timer case). */
+	state_free(st);
+	o.st = st = store("once");
 	assert_int_equal(0, notify_open(&n, &o));
 	assert_int_equal(0, notify_update(n, "certificate/www", NOTIFY_EXPIRING, NULL, NULL));
 	assert_int_equal(1, notify_update(n, "certificate/www", NOTIFY_OK, NULL, NULL));
@@ -273,62 +286,75 @@ static void once_per_state_change(void **state)
 	assert_non_null(strstr(srv.bodies[2].ptr, "\"previous\":\"expiring\""));
 	assert_null(strstr(srv.bodies[2].ptr, "\"commit\""));
 	notify_free(n);
+	state_free(st);
 	server_stop();
 	util_buf_free(&url);
-	util_buf_free(&path);
 }
 
-static void undelivered_is_retried_next_time(void **state)
+static void undelivered_is_retried_next_time(void **vs)
 {
 	const int script[] = { 500, 200 };
 	notify_opts o = { .max_attempts = 1, .backoff_ms = 1 };
-	util_buf url = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	util_buf url = UTIL_BUF_INIT;
+	state_notified *items = NULL;
+	size_t count = 0;
 	notify *n = NULL;
+	state *st = store("undelivered");
 
-	(void)state;
+	(void)vs;
 	server_start(script, 2);
 	url_of(&url);
-	util_fs_join(&path, tmpdir, "notified.json");
-	unlink(path.ptr);
 	o.url = url.ptr;
-	o.state_path = path.ptr;
+	o.st = st;
 	assert_int_equal(0, notify_open(&n, &o));
 	assert_true(notify_update(n, "reconcile", NOTIFY_FAILING, "x", NULL) < 0);
 	/* Not recorded: the next check sends it again. */
+	assert_int_equal(0, state_notified_list(&items, &count, st));
+	assert_int_equal(0, count);
 	assert_int_equal(1, notify_update(n, "reconcile", NOTIFY_FAILING, "x", NULL));
 	assert_int_equal(2, server_requests());
+	assert_int_equal(0, state_notified_list(&items, &count, st));
+	assert_int_equal(1, count);
+	assert_string_equal("reconcile", items[0].subject);
+	assert_string_equal("failing", items[0].status);
+	state_notified_array_free(items, count);
 	notify_free(n);
+	state_free(st);
 	server_stop();
 	util_buf_free(&url);
-	util_buf_free(&path);
 }
 
-static void no_url_tracks_silently_and_bad_state_file(void **state)
+static void no_url_tracks_silently_and_bad_state_file(void **vs)
 {
 	notify_opts o = { 0 };
 	util_buf path = UTIL_BUF_INIT;
 	notify *n = NULL;
+	state *st = store("nourl");
 
-	(void)state;
-	util_fs_join(&path, tmpdir, "notified.json");
-	o.state_path = path.ptr;
-	unlink(path.ptr);
+	(void)vs;
+	/* no store: remembered in memory only */
+	assert_int_equal(0, notify_open(&n, &o));
+	assert_int_equal(0, notify_update(n, "reconcile", NOTIFY_FAILING, NULL, NULL));
+	assert_int_equal(0, notify_update(n, "reconcile", NOTIFY_FAILING, NULL, NULL));
+	notify_free(n);
+	o.st = st;
 	assert_int_equal(0, notify_open(&n, &o));
 	assert_int_equal(0, notify_update(n, "reconcile", NOTIFY_FAILING, NULL, NULL));
 	notify_free(n);
+	util_fs_join(&path, state_path(st), "reconcile/notified.json");
 	assert_int_equal(0, util_fs_write_atomic(path.ptr, "[1,", 3, 0600));
 	assert_int_equal(CERTOPS_EINVALID, notify_open(&n, &o));
 	assert_null(n);
-	assert_non_null(strstr(util_error_message(), "not a JSON object"));
-	unlink(path.ptr);
+	assert_string_equal(path.ptr, util_error_last()->file);
+	state_free(st);
 	util_buf_free(&path);
 }
 
-static void expiring_threshold(void **state)
+static void expiring_threshold(void **vs)
 {
 	const time_t day = 86400, nb = 1000 * 86400, na = nb + 90 * 86400;
 
-	(void)state;
+	(void)vs;
 	/* 90 days: the alert starts when less than 15 days remain. */
 	assert_false(notify_expiring(nb, na, nb, 0));
 	assert_false(notify_expiring(nb, na, na - 16 * day, 0));

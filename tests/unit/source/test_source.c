@@ -10,33 +10,34 @@
 #include <cmocka.h>
 
 #include "source/source.h"
+#include "state/state.h"
 #include "util/error.h"
 #include "util/fs.h"
 
 static char dir[64];
 
-static int setup(void **state)
+static int setup(void **vs)
 {
-	(void)state;
+	(void)vs;
 	snprintf(dir, sizeof(dir), "/tmp/certops-source-test.XXXXXX");
 	return mkdtemp(dir) ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int teardown(void **vs)
 {
 	util_buf cmd = UTIL_BUF_INIT;
 	int rc;
 
-	(void)state;
+	(void)vs;
 	util_buf_printf(&cmd, "rm -rf '%s'", dir);
 	rc = system(cmd.ptr);
 	util_buf_free(&cmd);
 	return rc == 0 ? 0 : -1;
 }
 
-static void url_or_directory(void **state)
+static void url_or_directory(void **vs)
 {
-	(void)state;
+	(void)vs;
 	assert_true(source_is_url("file:///srv/repo.git"));
 	assert_true(source_is_url("https://git.example.com/ops/certs.git"));
 	assert_true(source_is_url("ssh://git@git.example.com:2222/ops/certs.git"));
@@ -47,50 +48,42 @@ static void url_or_directory(void **state)
 	assert_false(source_is_url(":nohost"));
 }
 
-static void record_and_read_last_applied(void **state)
+/* The rollback guard and the cache need the store; the cache is its own. */
+static void git_source_uses_the_state_store(void **vs)
 {
-	const char *c1 = "0123456789abcdef0123456789abcdef01234567";
-	char out[SOURCE_COMMIT_HEXSZ + 1];
+	source_opts o = { 0 };
+	source_result *r = NULL;
 	util_buf path = UTIL_BUF_INIT;
-	struct stat st;
+	state *st = NULL;
+	struct stat sb;
 
-	(void)state;
-	assert_int_equal(CERTOPS_ENOTFOUND, source_last_applied(out, dir));
-	assert_string_equal("", out);
-	assert_int_equal(0, source_record_applied(dir, c1));
-	assert_int_equal(0, source_last_applied(out, dir));
-	assert_string_equal(c1, out);
-	util_fs_join(&path, dir, "source/last-applied");
-	assert_int_equal(0, stat(path.ptr, &st));
-	assert_int_equal(0600, st.st_mode & 07777);
+	(void)vs;
+	o.url = "https://127.0.0.1:1/ops/certs.git";
+	o.ref = "main";
+	assert_int_equal(CERTOPS_EINVALID, source_resolve(&r, &o));
+	assert_non_null(strstr(util_error_message(), "a Git source needs a state store"));
+
+	util_fs_join(&path, dir, "store");
+	assert_int_equal(0, state_open(&st, path.ptr, 0));
+	o.st = st;
+	/* unreachable, nothing cached: but the cache folder is the store's */
+	assert_int_equal(CERTOPS_ENOTFOUND, source_resolve(&r, &o));
+	assert_null(r);
 	util_buf_clear(&path);
-	util_fs_join(&path, dir, "source");
-	assert_int_equal(0, stat(path.ptr, &st));
-	assert_int_equal(0700, st.st_mode & 07777);
-	/* Only full lowercase ids are recorded. */
-	assert_int_equal(CERTOPS_EINVALID, source_record_applied(dir, "0123abc"));
-	assert_int_equal(CERTOPS_EINVALID,
-			 source_record_applied(dir, "0123456789ABCDEF0123456789abcdef01234567"));
-	assert_int_equal(CERTOPS_EINVALID, source_record_applied(dir, NULL));
-	assert_int_equal(0, source_last_applied(out, dir));
-	assert_string_equal(c1, out);
-	/* A damaged record is an error naming the file, not "nothing applied". */
-	util_buf_clear(&path);
-	util_fs_join(&path, dir, "source/last-applied");
-	assert_int_equal(0, util_fs_write_atomic(path.ptr, "garbage\n", 8, 0600));
-	assert_int_equal(CERTOPS_EINVALID, source_last_applied(out, dir));
-	assert_non_null(strstr(util_error_last()->file, "last-applied"));
-	unlink(path.ptr);
+	assert_int_equal(0, state_cache_dir(&path, st, "source"));
+	assert_int_equal(0, stat(path.ptr, &sb));
+	assert_int_equal(0700, sb.st_mode & 07777);
+	state_free(st);
 	util_buf_free(&path);
 }
 
-static void plain_directory_and_subpaths(void **state)
+static void plain_directory_and_subpaths(void **vs)
 {
 	util_buf top = UTIL_BUF_INIT, sub = UTIL_BUF_INIT, link = UTIL_BUF_INIT;
 	source_opts o = { 0 };
 	source_result *r = NULL;
 
-	(void)state;
+	(void)vs;
 	util_fs_join(&top, dir, "decl");
 	util_fs_join(&sub, top.ptr, "prod");
 	assert_int_equal(0, util_fs_mkdir_p(sub.ptr, 0700));
@@ -140,16 +133,21 @@ static void plain_directory_and_subpaths(void **state)
 	util_buf_free(&link);
 }
 
-static void url_passwords_are_never_shown(void **state)
+static void url_passwords_are_never_shown(void **vs)
 {
 	source_opts o = { 0 };
 	source_result *r = NULL;
+	util_buf path = UTIL_BUF_INIT;
+	state *st = NULL;
 	int error;
 
-	(void)state;
+	(void)vs;
+	util_fs_join(&path, dir, "store-pw");
+	assert_int_equal(0, state_open(&st, path.ptr, 0));
+	util_buf_free(&path);
 	/* Port 1 on loopback: refused at once; nothing is cached either. */
 	o.url = "https://ci-token:s3cr3t-t0ken@127.0.0.1:1/ops/certs.git";
-	o.state_dir = dir;
+	o.st = st;
 	o.ref = "main";
 	error = source_resolve(&r, &o);
 	assert_int_equal(CERTOPS_ENOTFOUND, error);
@@ -157,15 +155,16 @@ static void url_passwords_are_never_shown(void **state)
 	assert_non_null(strstr(util_error_message(),
 			       "https://ci-token:[redacted]@127.0.0.1:1/ops/certs.git"));
 	assert_null(strstr(util_error_message(), "s3cr3t-t0ken"));
+	state_free(st);
 }
 
-static void saved_plan_commit_check(void **state)
+static void saved_plan_commit_check(void **vs)
 {
 	source_result r = { 0 };
 	const char *a = "0123456789abcdef0123456789abcdef01234567";
 	const char *b = "89abcdef0123456789abcdef0123456789abcdef";
 
-	(void)state;
+	(void)vs;
 	memcpy(r.commit, a, sizeof(r.commit));
 	assert_int_equal(0, source_check_commit(&r, a, 0));
 	assert_int_equal(CERTOPS_ESTALE, source_check_commit(&r, b, 0));
@@ -180,9 +179,9 @@ static void saved_plan_commit_check(void **state)
 	assert_int_equal(CERTOPS_ESTALE, source_check_commit(&r, a, 0));
 }
 
-static void init_is_idempotent(void **state)
+static void init_is_idempotent(void **vs)
 {
-	(void)state;
+	(void)vs;
 	assert_int_equal(0, source_global_init());
 	assert_int_equal(0, source_global_init());
 }
@@ -191,7 +190,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(url_or_directory),
-		cmocka_unit_test(record_and_read_last_applied),
+		cmocka_unit_test(git_source_uses_the_state_store),
 		cmocka_unit_test(plain_directory_and_subpaths),
 		cmocka_unit_test(url_passwords_are_never_shown),
 		cmocka_unit_test(saved_plan_commit_check),
