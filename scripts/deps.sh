@@ -12,6 +12,7 @@ git openssl curl ca-certificates procps
 pebble
 python3 python3-jsonschema
 python3-yaml
+prometheus
 time
 nginx-light
 openssh-client openssh-server gnupg

@@ -33,6 +33,7 @@
 #include "config/policy.h"
 #include "observe/observe.h"
 #include "plan/plan.h"
+#include "report/report.h"
 #include "source/source.h"
 #include "state/state.h"
 #include "util/error.h"
@@ -174,6 +175,16 @@ void engine_apply_result_release(engine_apply_result *r);
 
 /* 1 when path is a regular file that holds a saved plan (JSON), not YAML. */
 int engine_is_saved_plan(const char *path);
+
+/* ---- status ---- */
+
+/*
+ * The status report (lib/report) of e at now: the store observed offline,
+ * the plan, and cycle as the last reconcile cycle (NULL: the one recorded
+ * in the store, if any).  *out is the caller's: report_free.
+ */
+int engine_status(report **out, engine *e, time_t now,
+		  const state_reconcile_status *cycle);
 
 /* ---- capabilities ---- */
 

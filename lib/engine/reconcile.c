@@ -555,7 +555,7 @@ record:
 	}
 	error = record(r, &t0, message);
 	if (error == 0 && r->o.metrics_file &&
-	    engine__write_metrics(r->o.metrics_file, r->e, res.plan, s, now_of(r)) < 0)
+	    engine__write_metrics(r->o.metrics_file, r->e, s, now_of(r)) < 0)
 		util_log_error("reconcile", "writing the metrics file: %s", util_error_message());
 done:
 	engine_apply_result_release(&res);

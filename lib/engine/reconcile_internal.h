@@ -47,8 +47,12 @@ typedef struct {
 int engine__notices(engine_notice **out, size_t *count, engine_notice_input *in);
 void engine__notices_free(engine_notice *n, size_t count);
 
-/* Renders the cycle's metrics (lib/report's vocabulary) into path. */
-int engine__write_metrics(const char *path, const engine *e, const plan *p,
-			  const state_reconcile_status *s, time_t now);
+/*
+ * Writes the cycle's metrics into path: the status report of e (observed
+ * offline again, after the apply) with s as the last cycle, in lib/report's
+ * one vocabulary, the same as `certops status --format prometheus`.
+ */
+int engine__write_metrics(const char *path, engine *e, const state_reconcile_status *s,
+			  time_t now);
 
 #endif

@@ -196,7 +196,9 @@ assert c["api"]["targets"][0]["in_sync"] is True
 assert c["api"]["renewal_due"] is False
 PY
 	assert_exit 0 "$CERTOPS" status --policy policy.yaml --format prometheus repo
-	assert_match "$OUT" '^certops_certificate_not_after_seconds\{certificate="www"\} [0-9]+$'
+	assert_match "$OUT" '^certops_certificate_not_after_timestamp_seconds\{certificate="www"\} [0-9]+$'
+	printf '%s\n' "$OUT" >status.prom
+	python3 "$TOP/tests/tools/prom_check.py" status.prom >/dev/null || fail "status metrics do not parse"
 	assert_contains "$OUT" 'certops_target_in_sync{certificate="www",target="www:files[0]"} 0'
 	assert_contains "$OUT" 'certops_target_in_sync{certificate="api",target="api:files[0]"} 1'
 	assert_contains "$OUT" 'certops_target_last_deploy_success{certificate="api",target="api:files[0]"} 1'

@@ -67,4 +67,65 @@ test_validate_usage_and_policy() {
 		"$TOP/examples/quickstart"
 }
 
+# Exits 0 when JSON file $2 validates against schemas/$1 (references
+# resolved in schemas/), else prints the problems and exits 1.
+_schema_check() {
+	_python - "$TOP/schemas" "$1" "$2" <<'PY'
+import glob, json, os, sys
+import jsonschema
+store = {}
+for p in glob.glob(os.path.join(sys.argv[1], "*.json")):
+    s = json.load(open(p))
+    store[s["$id"]] = s
+schema = json.load(open(os.path.join(sys.argv[1], sys.argv[2])))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema, resolver=jsonschema.RefResolver(schema["$id"], schema, store=store))
+errors = list(v.iter_errors(json.load(open(sys.argv[3]))))
+for e in errors:
+    print("%s: %s" % ("/".join(str(x) for x in e.absolute_path), e.message), file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+}
+
+_validate_json() { _schema_check "$@" || fail "$2 does not validate against $1"; }
+
+# The output schemas are valid draft 2020-12 and reject what they should.
+test_output_schemas_are_strict() {
+	printf '{"format_version": "1.0"}\n' >partial.json
+	if _schema_check status.schema.json partial.json 2>/dev/null; then
+		fail "status schema accepts a document without certificates"
+	fi
+	printf '{"plan": {}, "converged": true, "rounds": 1, "done": 0, "failed": 0, "skipped": 0, "actions": [], "not_converged": []}\n' >apply.json
+	if _schema_check apply.schema.json apply.json 2>/dev/null; then
+		fail "apply schema accepts an empty plan"
+	fi
+}
+
+# Real `certops status --json` output validates: no store; then a store
+# with certificates (one expired) and a recorded reconcile cycle.
+test_status_json_matches_schema() {
+	export CERTOPS_STATE=$TEST_TMP/state
+	assert_exit 0 "$CERTOPS" status --json "$TOP/examples/quickstart"
+	printf '%s\n' "$OUT" >empty.json
+	_validate_json status.schema.json empty.json
+	mkdir -m 700 "$CERTOPS_STATE"
+	assert_exit 0 "$CERTOPS" reconcile --once --plan-only "$TOP/examples/quickstart"
+	local now
+	now=$(date +%s)
+	"$TOOLS/state_cert_fake" "$CERTOPS_STATE" www $((now - 90 * 86400)) $((now - 86400))
+	"$TOOLS/state_cert_fake" "$CERTOPS_STATE" gone $((now - 10 * 86400)) $((now + 80 * 86400))
+	assert_exit 0 "$CERTOPS" status --json "$TOP/examples/quickstart"
+	printf '%s\n' "$OUT" >full.json
+	_validate_json status.schema.json full.json
+	_python - full.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+w = d["certificates"][0]
+assert w["issued"] is True and w["seconds_left"] < 0, w
+assert w["renewal_due"] is True and w["reason"], w
+assert d["orphans"] == ["gone"], d["orphans"]
+assert d["reconcile"]["result"] == "ok" and d["reconcile"]["cycles"] == 1, d["reconcile"]
+PY
+}
+
 run_tests "$@"

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""A strict parser of the Prometheus text exposition format (0.0.4), for tests
-(Debian 12 has no promtool).  Exits 0 when every file parses, else prints the
-first problem with its line number and exits 1.
+"""A strict parser of the Prometheus text exposition format (0.0.4), for tests.
+The tests run it beside `promtool check metrics` (Debian's prometheus package):
+promtool lints names, types and HELP, but its 2.42 accepts a family whose
+samples are split, which this rejects.  Exits 0 when every file parses, else
+prints the first problem with its line number and exits 1.
 
 Checked: HELP/TYPE comment syntax and at most one of each per family, TYPE
 before the family's samples, known types, metric and label names, label value
