@@ -154,41 +154,17 @@ static void progress(void *data, const apply_event *ev)
 	fflush(f);
 }
 
-static void print_json(FILE *f, const plan *p, const apply_report *r)
+static int print_json(FILE *f, const plan *p, const apply_report *r)
 {
 	util_buf b = UTIL_BUF_INIT;
-	size_t i;
+	int error = report_render_apply_json(&b, p, r);
 
-	util_buf_puts(&b, "{\"plan\":");
-	if (plan_render_json(&b, p) == 0 && b.size && b.ptr[b.size - 1] == '\n')
-		util_buf_truncate(&b, b.size - 1);
-	util_buf_printf(&b, ",\"converged\":%s,\"rounds\":%u,\"done\":%zu,\"failed\":%zu,"
-			"\"skipped\":%zu,\"actions\":[", r->converged ? "true" : "false",
-			r->rounds, r->n_done, r->n_failed, r->n_skipped);
-	for (i = 0; i < r->count; i++) {
-		const apply_outcome *o = &r->outcomes[i];
-		util_buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
-		util_buf_put_json_string(&b, o->id);
-		util_buf_printf(&b, ",\"result\":\"%s\",\"round\":%u,\"elapsed\":%.3f,\"error\":",
-				o->ok > 0 ? "done" : o->ok == 0 ? "failed" : "skipped",
-				o->round, o->elapsed);
-		if (o->message)
-			util_buf_put_json_string(&b, o->message);
-		else
-			util_buf_puts(&b, "null");
-		util_buf_putc(&b, '}');
-	}
-	util_buf_puts(&b, "],\"not_converged\":[");
-	for (i = 0; i < r->npending; i++) {
-		util_buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
-		util_buf_put_json_string(&b, r->pending_ids[i]);
-		util_buf_puts(&b, ",\"why\":");
-		util_buf_put_json_string(&b, r->pending_why[i]);
-		util_buf_putc(&b, '}');
-	}
-	util_buf_puts(&b, "]}\n");
-	fputs(util_buf_failed(&b) ? "{}\n" : b.ptr, f);
+	if (error == 0)
+		fputs(b.ptr, f);
+	else
+		cli_print_error("rendering the result");
 	util_buf_free(&b);
+	return error;
 }
 
 /* The plan, before it runs (text mode): the plan shown is the plan run. */
@@ -276,7 +252,8 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	if (o.json) {
-		print_json(ctx->out, res.plan, r);
+		if (print_json(ctx->out, res.plan, r) < 0)
+			goto done;
 	} else if (res.ran) {
 		fprintf(ctx->out, "\nApply %s: %zu done, %zu failed, %zu skipped in %u round%s.\n",
 			r->converged ? "complete" : "incomplete", r->n_done,

@@ -121,6 +121,8 @@ static void on_loaded(void *data, const engine *e)
 {
 	cli_ctx *ctx = data;
 
+	if (!e->src)
+		fprintf(ctx->out, "source: directory %s\n", e->dir);
 	fprintf(ctx->out, "valid: %zu certificate%s\n", e->set->ncertificates,
 		e->set->ncertificates == 1 ? "" : "s");
 	fflush(ctx->out);
@@ -165,12 +167,13 @@ static int show_cycle(cli_ctx *ctx, const reconcile_opts *o, const engine_cycle_
 		return cli_engine_fail(&cli_cmd_reconcile, rep->e, rep->error, NULL);
 	case ENGINE_CYCLE_INVALID:
 	case ENGINE_CYCLE_ERROR:
-		if (rep->e && rep->e->diags.count) {
+		if (rep->e && rep->e->diags.count)
 			cli_print_diags(stderr, &rep->e->diags);
-			cli_print_error("validating");
-		} else {
-			cli_print_error(rep->e && rep->e->set ? "applying" : NULL);
-		}
+		/* the cycle's own record says why (the engine's error is gone) */
+		fprintf(stderr, "certops: error: %s: %s\n",
+			rep->e && rep->e->diags.count ? "validating" :
+			rep->e && rep->e->set ? "applying" : "reconcile",
+			rep->status && rep->status->message ? rep->status->message : "unknown error");
 		return rep->result == ENGINE_CYCLE_INVALID ? CLI_EXIT_DATAERR : CLI_EXIT_ERROR;
 	default:
 		break;

@@ -65,9 +65,8 @@ int apply_action(apply_ctx *ctx, const plan_action *a)
 	case PLAN_ACTION_ORPHAN:
 		if (a->prune && a->target && !a->cert_cfg)
 			return state_deploy_delete(ctx->opts.st, a->target);
-		if (a->prune)
-			util_log_warn("apply", "%s: removing a stored certificate is not built yet; kept",
-				      a->id);
+		if (a->prune && a->certificate)
+			return state_cert_delete(ctx->opts.st, a->certificate);
 		return 0;
 	default:
 		break;

@@ -151,8 +151,10 @@ static int check_saved_source(engine *e)
 				      p->source_url ? p->source_url : "a Git source",
 				      p->source_commit);
 	if (e->src && (error = source_check_commit(e->src, p->source_commit,
-						   e->opts.force_commit)) < 0)
-		return util_error_wrap("%s", e->opts.saved_plan);
+						   e->opts.force_commit)) < 0) {
+		util_error_wrap("%s", e->opts.saved_plan);
+		return error == CERTOPS_ESTALE ? CERTOPS_EINVALID : error;
+	}
 	return 0;
 }
 

@@ -476,7 +476,14 @@ int engine_reconcile_cycle(const engine_cycle_report **out, engine_reconciler *r
 			s->problems = (int64_t)r->e->diags.count;
 	}
 	rep->e = r->e;
-	if (r->e && r->e->src) {
+	if (r->e && !r->e->src && r->e->dir) {
+		/* a plain directory: it is the source */
+		if (set_str(&s->url, r->e->dir) < 0 || set_str(&s->ref, NULL) < 0 ||
+		    set_str(&s->commit, NULL) < 0) {
+			error = CERTOPS_ENOMEM;
+			goto done;
+		}
+	} else if (r->e && r->e->src) {
 		const source_result *src = r->e->src;
 
 		if (set_str(&s->url, src->url ? src->url : src->dir) < 0 ||

@@ -195,6 +195,13 @@ int state_cert_prune(state *st, const char *name,
 		     const state_prune_policy *policy, time_t now,
 		     size_t *removed_out);
 
+/*
+ * Removes certificate name from the store: every version (keys included),
+ * the current pointer and a pending order.  Absent is 0.  For `apply
+ * --prune` of a certificate no longer declared.
+ */
+int state_cert_delete(state *st, const char *name);
+
 /* ---- Deployments: what was deployed to each target ---- */
 
 typedef enum {

@@ -106,7 +106,7 @@ EOF
 	assert_contains "$OUT" "repo/a.yaml:5:13: acme.fallback: acme.fallback is not supported yet"
 	assert_contains "$OUT" "repo/a.yaml:9:5: ca: issuer.ca is not supported yet"
 	assert_contains "$OUT" "repo/a.yaml:16:3: challenge.dns01.rfc2136: dns01.rfc2136 is not supported yet"
-	assert_contains "$OUT" "repo/a.yaml:23:3: challenge.tlsalpn01: tlsalpn01 is not supported yet"
+	assert_contains "$OUT" "repo/a.yaml:24:3: challenge.tlsalpn01: tlsalpn01 is not supported yet"
 	assert_contains "$ERR" "4 problems in repo"
 	assert_exit 65 "$CERTOPS" validate --json repo
 	assert_contains "$OUT" '"code":"unsupported"'
@@ -122,7 +122,7 @@ test_multi_team_example_names_unsupported_lines() {
 	assert_exit 65 "$CERTOPS" validate --policy "$TOP/examples/policies/multi-team.yaml" \
 		"$TOP/examples/multi-team"
 	assert_contains "$OUT" "issuers.yaml:9:13: acme.fallback: acme.fallback is not supported yet"
-	assert_contains "$OUT" "issuers.yaml:24:1: ca: issuer.ca is not supported yet"
+	assert_contains "$OUT" "issuers.yaml:25:3: ca: issuer.ca is not supported yet"
 	assert_contains "$OUT" "solvers.yaml:12:3: challenge.dns01.rfc2136: dns01.rfc2136 is not supported yet"
 	assert_contains "$OUT" "solvers.yaml:25:3: challenge.dns01.exec: dns01.exec is not supported yet"
 	assert_eq 4 "$(printf '%s\n' "$OUT" | grep -c 'not supported yet')" "unsupported lines"

@@ -91,8 +91,8 @@ test_reconcile_issues_deploys_and_follows_new_commits() {
 	assert_eq "$first" "$(cat "$CERTOPS_STATE/source/last-applied")" "last applied commit"
 	assert_eq "$first" "$(json_get "$CERTOPS_STATE/reconcile/status.json" commit)" "status commit"
 	assert_eq ok "$(json_get "$CERTOPS_STATE/reconcile/status.json" result)" "status result"
-	assert_contains "$(cat "$TEST_TMP/m.prom")" 'certops_certificate_last_result{name="www"} 1'
-	assert_match "$(cat "$TEST_TMP/m.prom")" 'certops_certificate_not_after_timestamp_seconds\{name="www"\} [0-9]'
+	assert_contains "$(cat "$TEST_TMP/m.prom")" 'certops_certificate_last_result{certificate="www"} 1'
+	assert_match "$(cat "$TEST_TMP/m.prom")" 'certops_certificate_not_after_timestamp_seconds\{certificate="www"\} [0-9]'
 
 	# Nothing changed: the next cycle applies nothing.
 	reconcile 0
@@ -212,9 +212,9 @@ test_failing_certificate_backs_off_and_notifies_once() {
 	[ ! -e "$TEST_TMP/bad/fullchain.pem" ] || fail "bad was deployed"
 	assert_eq 1 "$(json_get "$backoff" bad.failures)" "failures recorded"
 	[ "$(json_get "$backoff" bad.nextAttempt)" -ge $((now + 3600)) ] || fail "next attempt not an hour away"
-	assert_contains "$(cat "$TEST_TMP/m.prom")" 'certops_certificate_last_result{name="bad"} 0'
-	assert_contains "$(cat "$TEST_TMP/m.prom")" 'certops_certificate_last_result{name="www"} 1'
-	assert_contains "$(cat "$TEST_TMP/m.prom")" 'certops_certificate_consecutive_failures{name="bad"} 1'
+	assert_contains "$(cat "$TEST_TMP/m.prom")" 'certops_certificate_last_result{certificate="bad"} 0'
+	assert_contains "$(cat "$TEST_TMP/m.prom")" 'certops_certificate_last_result{certificate="www"} 1'
+	assert_contains "$(cat "$TEST_TMP/m.prom")" 'certops_certificate_consecutive_failures{certificate="bad"} 1'
 	assert_eq partial "$(json_get "$CERTOPS_STATE/reconcile/status.json" result)" "status result"
 	# the commit is recorded: www is deployed from it
 	assert_eq "$(head_of)" "$(cat "$CERTOPS_STATE/source/last-applied")" "last applied"

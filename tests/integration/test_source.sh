@@ -439,8 +439,8 @@ test_expiring_certificate_alert_once() {
 	assert_contains "$(cat "$TEST_TMP/hooks")" '"status":"expiring"'
 	assert_contains "$(cat "$TEST_TMP/hooks")" "is not being renewed"
 	assert_contains "$ERR" "certificate 'www' expires in"
-	assert_contains "$(cat "$metrics")" 'certops_certificate_expiring{name="www"} 1'
-	assert_contains "$(cat "$metrics")" 'certops_certificate_expiring{name="api"} 0'
+	assert_contains "$(cat "$metrics")" 'certops_certificate_expiring{certificate="www"} 1'
+	assert_contains "$(cat "$metrics")" 'certops_certificate_expiring{certificate="api"} 0'
 	assert_contains "$(cat "$metrics")" "certops_certificate_not_after_timestamp_seconds{name=\"api\"} $((now + 60 * 86400))"
 	python3 "$TOP/tests/tools/prom_check.py" "$metrics"
 	# A renewed www (a new version with a fresh lifetime): one "recovered".
@@ -448,7 +448,7 @@ test_expiring_certificate_alert_once() {
 	assert_exit 0 reconcile --ref main --notify-url "$url" --metrics-file "$metrics"
 	assert_eq 2 "$(wc -l <"$TEST_TMP/hooks")" "notifications after renewal"
 	assert_contains "$(tail -n1 "$TEST_TMP/hooks")" '"status":"recovered"'
-	assert_contains "$(cat "$metrics")" 'certops_certificate_expiring{name="www"} 0'
+	assert_contains "$(cat "$metrics")" 'certops_certificate_expiring{certificate="www"} 0'
 }
 
 status_cycles() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cycles"])' "$STATE/reconcile/status.json" 2>/dev/null || echo 0; }
