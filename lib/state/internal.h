@@ -35,6 +35,7 @@ struct state {
 	uint64_t serial;     /* last serial seen or written */
 	time_t created;      /* from state.json */
 	int dirty;           /* a write session is open: state.json is dirty */
+	int migrating;       /* migrations run: records are written directly */
 	uint64_t changes;    /* changes made in the open session */
 	pthread_mutex_t name_mu[STATE__NAME_LOCKS];
 };
@@ -86,6 +87,9 @@ struct state__migration {
 	int from;
 	int (*fn)(state *st);
 };
+
+/* Format 1 to 2: adopts the reconcile, notification and source files. */
+int state__migrate_1_to_2(state *st);
 
 /* Replaces the migration table (tests); NULL restores the built-in one. */
 void state__set_migrations(const state__migration *table);
