@@ -80,8 +80,11 @@ typedef struct {
 	 */
 	int (*list)(char ***out, size_t *count, state *st, state__kind kind,
 		    const char *parent);
-	/* Removes what interrupted writes of certificate name left; counts it. */
-	int (*sweep)(size_t *removed, state *st, const char *name);
+	/*
+	 * Counts (and with remove, removes) what interrupted writes of
+	 * certificate name left behind; a transactional backend has none.
+	 */
+	int (*sweep)(size_t *found, state *st, const char *name, int remove);
 	/* Appends where a record lives, for messages ("<dir>/orders/www.json"). */
 	void (*where)(util_buf *out, state *st, state__kind kind, const char *key);
 

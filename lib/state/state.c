@@ -783,7 +783,7 @@ int state__record_delete(state *st, state__kind kind, const char *key)
 
 	/* nothing recorded: nothing changes, no serial change */
 	error = st->be->get(&doc, st, kind, key, 0);
-	json_decref(doc);
+	state__doc_free_secret(doc);
 	if (error == CERTOPS_ENOTFOUND) {
 		util_error_clear();
 		return 0;
