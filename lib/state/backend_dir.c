@@ -465,11 +465,22 @@ static int dir_cache_dir(util_buf *out, state *st, const char *name)
 
 const state__backend state__backend_dir = {
 	.name = "dir",
+	.open = state__dir_open,
+	.close = state__dir_close,
 	.get = dir_get,
 	.put = dir_put,
 	.del = dir_del,
 	.list = dir_list,
 	.sweep = dir_sweep,
 	.where = dir_where,
+	.lock = state__dir_lock,
+	.unlock = state__dir_unlock,
+	.holder = state__dir_holder,
+	.serial = state__dir_serial,
+	.session_begin = state__dir_session_begin,
+	.session_end = state__dir_session_end,
+	.format = state__dir_format,
+	.format_done = state__dir_format_done,
 	.cache_dir = dir_cache_dir,
+	.migrations = state__dir_migrations,
 };

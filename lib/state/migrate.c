@@ -120,3 +120,8 @@ int state__migrate_1_to_2(state *st)
 		return error;
 	return 0;
 }
+
+const state__migration state__dir_migrations[] = {
+	{ 1, state__migrate_1_to_2 },
+	{ 0, NULL } /* terminator */
+};
