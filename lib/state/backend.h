@@ -80,24 +80,35 @@ typedef struct {
 	 */
 	int (*list)(char ***out, size_t *count, state *st, state__kind kind,
 		    const char *parent);
-	/* Removes what interrupted writes of certificate name left; counts it. */
-	int (*sweep)(size_t *removed, state *st, const char *name);
+	/*
+	 * Counts (and with remove, removes) what interrupted writes of
+	 * certificate name left behind; a transactional backend has none.
+	 */
+	int (*sweep)(size_t *found, state *st, const char *name, int remove);
 	/* Appends where a record lives, for messages ("<dir>/orders/www.json"). */
 	void (*where)(util_buf *out, state *st, state__kind kind, const char *key);
 
-	/* The lock, timeout in ms (0: try once); the caller holds st->mu. */
+	/*
+	 * The lock, timeout in ms (0: try once); the caller holds st->mu.  A
+	 * failure to get it is CERTOPS_ELOCKED naming the holder.
+	 */
 	int (*lock)(state *st, int timeout_ms);
 	int (*unlock)(state *st);
 	int (*holder)(state_lock_holder *out, state *st);
 
 	/* The serial as stored now; st->mu held. */
 	int (*serial)(uint64_t *out, state *st);
-	/* Before the first change of a write session; st->mu held. */
+	/*
+	 * Before the first change of a write session (st->dirty 0: sets it);
+	 * st->mu held.  session_end, before unlock: ends the open session
+	 * (st->dirty), moving the serial by st->changes; no session: 0.
+	 */
 	int (*session_begin)(state *st);
-	/* After the last one: changes is how many were made; st->mu held. */
-	int (*session_end)(state *st, uint64_t changes);
-	/* Records format as the store's format (after the migrations). */
-	int (*set_format)(state *st, int64_t format);
+	int (*session_end)(state *st);
+	/* The format as stored now; after the migrations, records this
+	 * build's format and moves the serial (the lock held). */
+	int (*format)(int64_t *out, state *st);
+	int (*format_done)(state *st);
 
 	/* The cache directory for name (state_cache_dir). */
 	int (*cache_dir)(util_buf *out, state *st, const char *name);

@@ -409,6 +409,44 @@ static int dir_list(char ***out, size_t *count, state *st, state__kind kind,
 	return error;
 }
 
+/* The .tmp-* folders interrupted certificate puts left in certs/<name>/. */
+static int dir_sweep(size_t *found, state *st, const char *name, int remove)
+{
+	util_buf dir = UTIL_BUF_INIT, child = UTIL_BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int error = 0;
+
+	*found = 0;
+	state__path(&dir, st, "certs", name, NULL);
+	if (util_buf_failed(&dir)) {
+		error = state__oom();
+		goto done;
+	}
+	if (!(d = opendir(dir.ptr)))
+		goto done;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, STATE__TMP_PREFIX, strlen(STATE__TMP_PREFIX)))
+			continue;
+		if (remove) {
+			util_buf_clear(&child);
+			util_fs_join(&child, dir.ptr, de->d_name);
+			if (util_buf_failed(&child)) {
+				error = state__oom();
+				break;
+			}
+			if ((error = state__remove_tree(child.ptr)) < 0)
+				break;
+		}
+		(*found)++;
+	}
+	closedir(d);
+done:
+	util_buf_free(&dir);
+	util_buf_free(&child);
+	return error;
+}
+
 static int dir_cache_dir(util_buf *out, state *st, const char *name)
 {
 	int error;
@@ -427,10 +465,22 @@ static int dir_cache_dir(util_buf *out, state *st, const char *name)
 
 const state__backend state__backend_dir = {
 	.name = "dir",
+	.open = state__dir_open,
+	.close = state__dir_close,
 	.get = dir_get,
 	.put = dir_put,
 	.del = dir_del,
 	.list = dir_list,
+	.sweep = dir_sweep,
 	.where = dir_where,
+	.lock = state__dir_lock,
+	.unlock = state__dir_unlock,
+	.holder = state__dir_holder,
+	.serial = state__dir_serial,
+	.session_begin = state__dir_session_begin,
+	.session_end = state__dir_session_end,
+	.format = state__dir_format,
+	.format_done = state__dir_format_done,
 	.cache_dir = dir_cache_dir,
+	.migrations = state__dir_migrations,
 };

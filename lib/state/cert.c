@@ -1,10 +1,11 @@
 /*
- * Certificates in the state store: certs/<name>/<version>/ holds one issued
- * version (chain.pem, key.pem 0600, meta.json) and certs/<name>/current.json
- * is a copy of the meta of the version in use (one file to read per
- * certificate when planning).  A version folder is complete before it gets
- * its name (written as .tmp-*, then renamed), and current.json is flipped
- * only afterwards, so readers never see half a certificate.
+ * Certificates in the state store: every issued version is one record
+ * (STATE__CERT_VERSION: meta, chain and key) and the CERT_CURRENT record
+ * is a copy of the meta of the version in use (one record to read per
+ * certificate when planning).  A version is stored complete before current
+ * is flipped, so readers never see half a certificate.  In a directory
+ * store: certs/<name>/<version>/{chain.pem,key.pem,meta.json} and
+ * certs/<name>/current.json (backend_dir.c).
  */
 #include "state/internal.h"
 
@@ -20,7 +21,6 @@
 #include "util/fs.h"
 #include "util/log.h"
 
-#define CURRENT_FILE "current.json"
 
 void state_cert_meta_clear(state_cert_meta *m)
 {
@@ -138,25 +138,38 @@ static int meta_from_json(state_cert_meta *m, json_t *doc, const char *path)
 	return 0;
 }
 
-/* Loads certs/<name>/<version> with what flags asks for. */
+static int version_key(util_buf *out, const char *name, const char *version)
+{
+	int error;
+
+	if ((error = state__name_check(version, "version")) < 0)
+		return error;
+	util_buf_printf(out, "%s/%s", name, version);
+	return util_buf_failed(out) ? state__oom() : 0;
+}
+
+/* Takes a PEM member of a version document (a copy). */
+static int take_pem(char **out, json_t *doc, const char *member)
+{
+	const char *s = json_string_value(json_object_get(doc, member));
+
+	return s && !(*out = strdup(s)) ? state__oom() : 0;
+}
+
+/* Loads version of name with what flags asks for. */
 static int load_version(state_cert **out, state *st, const char *name,
 			const char *version, unsigned flags)
 {
-	util_buf path = UTIL_BUF_INIT, dir = UTIL_BUF_INIT;
+	util_buf key = UTIL_BUF_INIT, where = UTIL_BUF_INIT;
 	state_cert *c = NULL;
 	json_t *doc = NULL;
 	int error;
 
 	*out = NULL;
-	if ((error = state__name_check(version, "version")) < 0)
+	if ((error = version_key(&key, name, version)) < 0)
 		goto done;
-	state__path(&dir, st, "certs", name, version);
-	util_fs_join(&path, dir.ptr, "meta.json");
-	if (util_buf_failed(&path) || util_buf_failed(&dir)) {
-		error = state__oom();
-		goto done;
-	}
-	if ((error = state__json_load(&doc, path.ptr)) < 0) {
+	flags &= STATE_CERT_CHAIN | STATE_CERT_KEY;
+	if ((error = st->be->get(&doc, st, STATE__CERT_VERSION, key.ptr, flags)) < 0) {
 		if (error == CERTOPS_ENOTFOUND)
 			error = util_error_set(CERTOPS_ENOTFOUND,
 				"certificate '%s' has no version '%s'", name, version);
@@ -166,65 +179,45 @@ static int load_version(state_cert **out, state *st, const char *name,
 		error = state__oom();
 		goto done;
 	}
-	if ((error = meta_from_json(&c->meta, doc, path.ptr)) < 0)
+	st->be->where(&where, st, STATE__CERT_VERSION, key.ptr);
+	if ((error = meta_from_json(&c->meta, doc, where.ptr ? where.ptr : key.ptr)) < 0 ||
+	    (error = take_pem(&c->chain_pem, doc, "chain")) < 0 ||
+	    (error = take_pem(&c->key_pem, doc, "key")) < 0)
 		goto done;
-	if (flags & STATE_CERT_CHAIN) {
-		util_buf_clear(&path);
-		util_fs_join(&path, dir.ptr, "chain.pem");
-		if (util_buf_failed(&path)) {
-			error = state__oom();
-			goto done;
-		}
-		if ((error = state__read_string(&c->chain_pem, path.ptr, STATE__PEM_MAX)) < 0)
-			goto done;
-	}
-	if (flags & STATE_CERT_KEY) {
-		util_buf_clear(&path);
-		util_fs_join(&path, dir.ptr, "key.pem");
-		if (util_buf_failed(&path)) {
-			error = state__oom();
-			goto done;
-		}
-		if ((error = state__read_string(&c->key_pem, path.ptr, STATE__PEM_MAX)) < 0)
-			goto done;
-	}
 	*out = c;
 	c = NULL;
 done:
 	state_cert_free(c);
-	json_decref(doc);
-	util_buf_free(&path);
-	util_buf_free(&dir);
+	state__doc_free_secret(doc);
+	util_buf_free(&key);
+	util_buf_free(&where);
 	return error;
 }
 
-/* Loads the meta of the current version from certs/<name>/current.json. */
+/* Loads the meta of the current version (the CERT_CURRENT record). */
 static int read_current_meta(state_cert_meta *out, state *st, const char *name)
 {
-	util_buf path = UTIL_BUF_INIT;
+	util_buf where = UTIL_BUF_INIT;
 	json_t *doc = NULL;
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	state__path(&path, st, "certs", name, CURRENT_FILE);
-	if (util_buf_failed(&path)) {
-		error = state__oom();
-		goto done;
-	}
-	if ((error = state__json_load(&doc, path.ptr)) < 0) {
+	if ((error = st->be->get(&doc, st, STATE__CERT_CURRENT, name, 0)) < 0) {
 		if (error == CERTOPS_ENOTFOUND)
 			error = util_error_set(CERTOPS_ENOTFOUND,
 				"no current certificate '%s' in the state", name);
 		goto done;
 	}
-	if ((error = meta_from_json(out, doc, path.ptr)) < 0 ||
+	st->be->where(&where, st, STATE__CERT_CURRENT, name);
+	if ((error = meta_from_json(out, doc, where.ptr ? where.ptr : name)) < 0 ||
 	    (error = state__name_check(out->version, "version")) < 0) {
 		state_cert_meta_clear(out);
-		error = error == CERTOPS_ENOMEM ? error : util_error_wrap("'%s'", path.ptr);
+		error = error == CERTOPS_ENOMEM ? error
+			: util_error_wrap("'%s'", where.ptr ? where.ptr : name);
 	}
 done:
 	json_decref(doc);
-	util_buf_free(&path);
+	util_buf_free(&where);
 	return error;
 }
 
@@ -293,22 +286,9 @@ static int meta_cmp(const void *a, const void *b)
 	return strcmp(x->version, y->version);
 }
 
-/* Version folders: current.json and temp files of a write are not. */
-static int keep_version(const struct dirent *de)
-{
-	if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
-		return 0;
-	if (state__name_check(de->d_name, "version") < 0) {
-		util_error_clear();
-		return 0;
-	}
-	return 1;
-}
-
 int state_cert_versions(state_cert_meta **out, size_t *count, state *st,
 			const char *name)
 {
-	util_buf dir = UTIL_BUF_INIT;
 	state_cert_meta *list = NULL;
 	char **names = NULL;
 	size_t nnames = 0, n = 0, i;
@@ -318,12 +298,7 @@ int state_cert_versions(state_cert_meta **out, size_t *count, state *st,
 	*count = 0;
 	if ((error = state__name_check(name, "certificate")) < 0)
 		return error;
-	state__path(&dir, st, "certs", name, NULL);
-	if (util_buf_failed(&dir)) {
-		error = state__oom();
-		goto done;
-	}
-	if ((error = state__list_dir(&names, &nnames, dir.ptr, keep_version)) < 0)
+	if ((error = st->be->list(&names, &nnames, st, STATE__CERT_VERSION, name)) < 0)
 		goto done;
 	if (nnames && !(list = calloc(nnames, sizeof(*list)))) {
 		error = state__oom();
@@ -356,93 +331,26 @@ int state_cert_versions(state_cert_meta **out, size_t *count, state *st,
 done:
 	state_cert_meta_array_free(list, n);
 	state__names_free(names, nnames);
-	util_buf_free(&dir);
 	return error;
-}
-
-static int keep_certificate(const struct dirent *de)
-{
-	if (state__name_check(de->d_name, "certificate") < 0) {
-		util_error_clear();
-		return 0;
-	}
-	return 1;
 }
 
 int state_cert_names(char ***out, size_t *count, state *st)
 {
-	util_buf dir = UTIL_BUF_INIT;
-	int error;
-
-	*out = NULL;
-	*count = 0;
-	state__path(&dir, st, "certs", NULL, NULL);
-	error = util_buf_failed(&dir) ? state__oom()
-				      : state__list_dir(out, count, dir.ptr, keep_certificate);
-	util_buf_free(&dir);
-	return error;
+	return st->be->list(out, count, st, STATE__CERT_VERSION, NULL);
 }
 
-/* Makes version current: copies its meta.json to current.json, atomically. */
+/* Makes version current: its meta becomes the CERT_CURRENT record. */
 static int flip_current(state *st, const char *name, const char *version)
 {
-	util_buf path = UTIL_BUF_INIT, src = UTIL_BUF_INIT, meta = UTIL_BUF_INIT;
+	util_buf key = UTIL_BUF_INIT;
+	json_t *doc = NULL;
 	int error;
 
-	state__path(&path, st, "certs", name, CURRENT_FILE);
-	state__path(&src, st, "certs", name, version);
-	util_buf_puts(&src, "/meta.json");
-	if (util_buf_failed(&path) || util_buf_failed(&src)) {
-		error = state__oom();
-		goto done;
-	}
-	if ((error = util_fs_read_file(&meta, src.ptr, STATE__JSON_MAX)) < 0)
-		goto done;
-	error = util_fs_write_atomic(path.ptr, meta.ptr, meta.size, 0600);
-done:
-	util_buf_free(&path);
-	util_buf_free(&src);
-	util_buf_free(&meta);
-	return error;
-}
-
-/*
- * Writes one file of a version folder being built.  The folder is not
- * visible under its final name yet, so a plain write and fsync suffice:
- * the rename of the whole folder is what makes it appear, complete.
- */
-static int write_in(const char *dir, const char *file, const char *data, mode_t mode)
-{
-	util_buf path = UTIL_BUF_INIT;
-	size_t len = strlen(data), off = 0;
-	int fd = -1, error = 0;
-
-	util_fs_join(&path, dir, file);
-	if (util_buf_failed(&path)) {
-		error = state__oom();
-		goto done;
-	}
-	fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0 || fchmod(fd, mode) < 0) {
-		error = util_error_set_errno(CERTOPS_ERROR, "creating '%s'", path.ptr);
-		goto done;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error = util_error_set_errno(CERTOPS_ERROR, "writing '%s'", path.ptr);
-			goto done;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) < 0)
-		error = util_error_set_errno(CERTOPS_ERROR, "syncing '%s'", path.ptr);
-done:
-	if (fd >= 0 && close(fd) < 0 && !error)
-		error = util_error_set_errno(CERTOPS_ERROR, "closing '%s'", path.ptr);
-	util_buf_free(&path);
+	if ((error = version_key(&key, name, version)) == 0 &&
+	    (error = st->be->get(&doc, st, STATE__CERT_VERSION, key.ptr, 0)) == 0)
+		error = st->be->put(st, STATE__CERT_CURRENT, name, doc);
+	json_decref(doc);
+	util_buf_free(&key);
 	return error;
 }
 
@@ -501,69 +409,39 @@ static int find_fingerprint(char **out, state *st, const char *name, const char 
 }
 
 /*
- * Builds the version folder under a temporary name and renames it into
- * place; the caller holds the write and the name lock.
+ * Stores the version (meta and PEM members in one document: the backend
+ * makes it appear complete or not at all); the caller holds the write and
+ * the name lock.
  */
 static int put_version(state *st, const state_cert *cert, const char *version,
-		       const char *meta_text)
+		       json_t *doc)
 {
-	util_buf base = UTIL_BUF_INIT, tmp = UTIL_BUF_INIT, final = UTIL_BUF_INIT;
-	const char *name = cert->meta.name;
-	int error, tmp_made = 0;
+	util_buf key = UTIL_BUF_INIT;
+	int error;
 
-	state__path(&base, st, "certs", name, NULL);
-	util_fs_join(&final, base.ptr, version);
-	util_fs_join(&tmp, base.ptr, STATE__TMP_PREFIX);
-	util_buf_printf(&tmp, "%s-%ld", version, (long)getpid());
-	if (util_buf_failed(&base) || util_buf_failed(&final) || util_buf_failed(&tmp)) {
-		error = state__oom();
+	if ((error = version_key(&key, cert->meta.name, version)) < 0)
+		goto done;
+	if (json_object_set_new(doc, "chain", json_string(cert->chain_pem)) < 0 ||
+	    json_object_set_new(doc, "key", json_string(cert->key_pem)) < 0) {
+		error = util_error_set(CERTOPS_EINVALID,
+			"certificate '%s': the chain and key must be UTF-8 text", cert->meta.name);
 		goto done;
 	}
-	if (access(final.ptr, F_OK) == 0) {
+	error = st->be->put(st, STATE__CERT_VERSION, key.ptr, doc);
+	if (error == CERTOPS_EEXISTS)
 		error = util_error_set(CERTOPS_EEXISTS,
-			"certificate '%s' already has a version '%s'", name, version);
-		goto done;
-	}
-	if ((error = state__remove_tree(tmp.ptr)) < 0)
-		goto done;
-	if (mkdir(tmp.ptr, 0700) < 0) {
-		error = util_error_set_errno(CERTOPS_ERROR, "creating '%s'", tmp.ptr);
-		goto done;
-	}
-	tmp_made = 1;
-	if ((error = write_in(tmp.ptr, "key.pem", cert->key_pem, 0600)) < 0 ||
-	    (error = write_in(tmp.ptr, "chain.pem", cert->chain_pem, 0600)) < 0 ||
-	    (error = write_in(tmp.ptr, "meta.json", meta_text, 0600)) < 0 ||
-	    (error = util_fs_fsync_dir(tmp.ptr)) < 0)
-		goto done;
-	if (rename(tmp.ptr, final.ptr) < 0) {
-		error = util_error_set_errno(CERTOPS_ERROR, "renaming '%s' to '%s'",
-					     tmp.ptr, final.ptr);
-		goto done;
-	}
-	tmp_made = 0;
-	error = util_fs_fsync_dir(base.ptr);
+			"certificate '%s' already has a version '%s'", cert->meta.name, version);
 done:
-	if (tmp_made && error < 0) {
-		/* keep the first error: the cleanup's own failure matters less */
-		char *msg = strdup(util_error_message());
-
-		state__remove_tree(tmp.ptr);
-		util_error_set(error, "%s", msg ? msg : "storing certificate failed");
-		free(msg);
-	}
-	util_buf_free(&base);
-	util_buf_free(&tmp);
-	util_buf_free(&final);
+	util_buf_free(&key);
 	return error;
 }
 
 int state_cert_put(state *st, const state_cert *cert, char **version_out)
 {
-	util_buf version = UTIL_BUF_INIT, base = UTIL_BUF_INIT;
+	util_buf version = UTIL_BUF_INIT;
 	const char *name = cert->meta.name;
 	time_t issued = cert->meta.issued_at ? cert->meta.issued_at : time(NULL);
-	char *existing = NULL, *meta_text = NULL;
+	char *existing = NULL;
 	json_t *doc = NULL;
 	state__write w;
 	int error;
@@ -577,10 +455,7 @@ int state_cert_put(state *st, const state_cert *cert, char **version_out)
 			"certificate '%s' needs both a chain and a key to be stored", name);
 	if ((error = make_version(&version, cert, issued)) < 0)
 		goto out;
-	state__path(&base, st, "certs", name, NULL);
-	if (!(doc = meta_to_json(&cert->meta, version.ptr, issued)) ||
-	    !(meta_text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) ||
-	    util_buf_failed(&base)) {
+	if (!(doc = meta_to_json(&cert->meta, version.ptr, issued))) {
 		error = state__oom();
 		goto out;
 	}
@@ -590,12 +465,10 @@ int state_cert_put(state *st, const state_cert *cert, char **version_out)
 		state__name_unlock(st, name);
 		goto out;
 	}
-	if ((error = util_fs_mkdir_p(base.ptr, 0700)) < 0)
-		goto done;
 	/* the same certificate again (a resumed apply): only make it current */
 	if ((error = find_fingerprint(&existing, st, name, cert->meta.fingerprint)) < 0)
 		goto done;
-	if (!existing && (error = put_version(st, cert, version.ptr, meta_text)) < 0)
+	if (!existing && (error = put_version(st, cert, version.ptr, doc)) < 0)
 		goto done;
 	/* from here a failure still leaves a new (not current) version */
 	w.partial = !existing;
@@ -612,9 +485,7 @@ done:
 	state__name_unlock(st, name);
 out:
 	free(existing);
-	free(meta_text);
-	json_decref(doc);
-	util_buf_free(&base);
+	state__doc_free_secret(doc);
 	util_buf_free(&version);
 	return error;
 }

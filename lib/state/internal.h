@@ -28,13 +28,14 @@ struct state {
 	const state__backend *be; /* the storage (backend.h) */
 	void *be_data;           /* the backend's own */
 	char *dir;
-	int lock_fd;         /* <dir>/lock, open for the handle's life */
+	int lock_fd;         /* directory backend: <dir>/lock, open while open */
 	int locked;          /* this handle holds the flock */
 	char *command;       /* recorded as holder; NULL: /proc/self/cmdline */
 	pthread_mutex_t mu;  /* guards the lock state and the session */
 	uint64_t serial;     /* last serial seen or written */
 	time_t created;      /* from state.json */
 	int dirty;           /* a write session is open: state.json is dirty */
+	int migrating;       /* migrations run: records are written directly */
 	uint64_t changes;    /* changes made in the open session */
 	pthread_mutex_t name_mu[STATE__NAME_LOCKS];
 };
@@ -65,10 +66,23 @@ int state__write_end(state *st, state__write *w, int error);
 int state__record_put(state *st, state__kind kind, const char *key, json_t *doc);
 int state__record_delete(state *st, state__kind kind, const char *key);
 
-/* After taking the lock: a dirty state.json (its writer died) moves the
- * serial on.  Before releasing it: writes the final serial, clean. */
-int state__session_recover(state *st);
-int state__session_finish(state *st);
+/*
+ * The directory backend (backend_dir.c, dir_store.c, lock.c), for its
+ * table.  session_recover: after taking the lock, a dirty state.json (its
+ * writer died) moves the serial on.  session_end: before releasing it,
+ * writes the final serial, clean.
+ */
+int state__dir_open(state *st, const char *dir, unsigned flags, int64_t *format_out);
+void state__dir_close(state *st);
+int state__dir_lock(state *st, int timeout_ms);
+int state__dir_unlock(state *st);
+int state__dir_holder(state_lock_holder *out, state *st);
+int state__dir_serial(uint64_t *out, state *st);
+int state__dir_session_begin(state *st);
+int state__dir_session_end(state *st);
+int state__dir_session_recover(state *st);
+int state__dir_format(int64_t *out, state *st);
+int state__dir_format_done(state *st);
 
 /* The version id current.json names for a certificate (malloc'd). */
 int state__cert_current_version(char **out, state *st, const char *name);
@@ -87,10 +101,16 @@ struct state__migration {
 	int (*fn)(state *st);
 };
 
-/* Replaces the migration table (tests); NULL restores the built-in one. */
+/* Format 1 to 2: adopts the reconcile, notification and source files. */
+int state__migrate_1_to_2(state *st);
+
+extern const state__migration state__dir_migrations[];
+
+/* Replaces the migration table (tests); NULL restores the backend's. */
 void state__set_migrations(const state__migration *table);
 
-/* The lock primitives without the mutex (callers hold st->mu). */
+/* The lock primitives without the mutex (callers hold st->mu); they
+ * call the backend's lock, unlock and session_end. */
 int state__lock_locked(state *st, int timeout_ms);
 int state__unlock_locked(state *st);
 

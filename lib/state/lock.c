@@ -1,5 +1,5 @@
 /*
- * The state lock: flock(2) on <dir>/lock, so that the kernel releases it
+ * The state lock.  In a directory store: flock(2) on <dir>/lock, so that the kernel releases it
  * when the holder dies (even by SIGKILL) and no stale lock needs breaking.
  * While held, the file records the holder (PID, host, command, since when)
  * for the message a second run prints.  The file is rewritten in place,
@@ -115,7 +115,7 @@ static int read_holder_once(state_lock_holder *out, int fd)
 	return 0;
 }
 
-int state_lock_holder_get(state_lock_holder *out, state *st)
+int state__dir_holder(state_lock_holder *out, state *st)
 {
 	int attempt;
 
@@ -163,14 +163,12 @@ done:
 	return error;
 }
 
-int state__lock_locked(state *st, int timeout_ms)
+int state__dir_lock(state *st, int timeout_ms)
 {
 	long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	long pause = 10;
 	int error;
 
-	if (st->locked)
-		return 0;
 	for (;;) {
 		long left;
 
@@ -188,30 +186,57 @@ int state__lock_locked(state *st, int timeout_ms)
 		if (pause < 200)
 			pause *= 2;
 	}
-	st->locked = 1;
 	write_holder(st);
-	if ((error = state__session_recover(st)) < 0) {
-		state__unlock_locked(st);
+	/* a dirty state.json (its writer died) moves the serial on */
+	if ((error = state__dir_session_recover(st)) < 0) {
+		state__dir_unlock(st);
 		return error;
 	}
 	return 0;
 }
 
-int state__unlock_locked(state *st)
+int state__dir_unlock(state *st)
 {
 	int error = 0;
 
-	if (!st->locked)
-		return 0;
-	/* the session's final serial, written while the lock is still ours */
-	error = state__session_finish(st);
 	/* clear the record first, so that it never names a finished holder */
 	if (ftruncate(st->lock_fd, 0) < 0)
 		error = util_error_set_errno(CERTOPS_ERROR, "clearing the lock of '%s'", st->dir);
 	if (flock(st->lock_fd, LOCK_UN) < 0)
 		error = util_error_set_errno(CERTOPS_ERROR, "unlocking '%s'", st->dir);
-	st->locked = 0;
 	return error;
+}
+
+/* ---- the backend-neutral part: the handle's lock state ---- */
+
+int state_lock_holder_get(state_lock_holder *out, state *st)
+{
+	return st->be->holder(out, st);
+}
+
+int state__lock_locked(state *st, int timeout_ms)
+{
+	int error;
+
+	if (st->locked)
+		return 0;
+	if ((error = st->be->lock(st, timeout_ms)) < 0)
+		return error;
+	st->locked = 1;
+	return 0;
+}
+
+int state__unlock_locked(state *st)
+{
+	int error, e2;
+
+	if (!st->locked)
+		return 0;
+	/* the session ends (its final serial) while the lock is still ours */
+	error = st->be->session_end(st);
+	e2 = st->be->unlock(st);
+	st->locked = 0;
+	return error < 0 ? error : e2;
 }
 
 int state_lock(state *st, int timeout_seconds)

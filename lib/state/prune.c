@@ -11,62 +11,16 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-/* Collects the .tmp-* folders that interrupted puts left (malloc'd paths). */
-static int find_tmp(char ***out, size_t *count, state *st, const char *name)
-{
-	util_buf dir = UTIL_BUF_INIT, child = UTIL_BUF_INIT;
-	char **list = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
-	int error = 0;
-
-	*out = NULL;
-	*count = 0;
-	state__path(&dir, st, "certs", name, NULL);
-	if (util_buf_failed(&dir)) {
-		error = state__oom();
-		goto done;
-	}
-	if (!(d = opendir(dir.ptr)))
-		goto done;
-	while ((de = readdir(d))) {
-		char **nl;
-
-		if (strncmp(de->d_name, STATE__TMP_PREFIX, strlen(STATE__TMP_PREFIX)))
-			continue;
-		util_buf_clear(&child);
-		util_fs_join(&child, dir.ptr, de->d_name);
-		if (util_buf_failed(&child) || !(nl = realloc(list, (n + 1) * sizeof(*nl)))) {
-			error = state__oom();
-			break;
-		}
-		list = nl;
-		if (!(list[n] = util_buf_detach(&child))) {
-			error = state__oom();
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-done:
-	*out = list;
-	*count = n;
-	util_buf_free(&dir);
-	util_buf_free(&child);
-	return error;
-}
-
 int state_cert_prune(state *st, const char *name,
 		     const state_prune_policy *policy, time_t now,
 		     size_t *removed_out)
 {
 	state_prune_policy def = STATE_PRUNE_POLICY_INIT;
 	state_cert_meta *list = NULL;
-	util_buf dir = UTIL_BUF_INIT;
-	char *current = NULL, **tmps = NULL;
+	util_buf key = UTIL_BUF_INIT;
+	char *current = NULL;
 	unsigned char *doom = NULL;
-	size_t n = 0, ntmp = 0, removed = 0, kept_previous = 0, doomed = 0, i;
+	size_t n = 0, removed = 0, swept = 0, kept_previous = 0, doomed = 0, i;
 	state__write w;
 	int error;
 
@@ -82,9 +36,7 @@ int state_cert_prune(state *st, const char *name,
 		util_error_clear();
 		error = 0;
 	}
-	if (error < 0 ||
-	    (error = find_tmp(&tmps, &ntmp, st, name)) < 0 ||
-	    (error = state_cert_versions(&list, &n, st, name)) < 0)
+	if (error < 0 || (error = state_cert_versions(&list, &n, st, name)) < 0)
 		goto out;
 	if (n && !(doom = calloc(n, 1))) {
 		error = state__oom();
@@ -109,26 +61,32 @@ int state_cert_prune(state *st, const char *name,
 		doom[i] = 1;
 		doomed++;
 	}
-	if (!doomed && !ntmp)
+	/* what interrupted writes left (a directory store's temp folders) */
+	if ((error = st->be->sweep(&swept, st, name, 0)) < 0)
+		goto out;
+	if (!doomed && !swept)
 		goto out; /* nothing to do: no write, no serial change */
 
 	if ((error = state__write_begin(st, &w)) < 0)
 		goto out;
-	for (i = 0; i < ntmp && !error; i++)
-		if ((error = state__remove_tree(tmps[i])) == 0)
-			removed++;
+	if (swept && (error = st->be->sweep(&swept, st, name, 1)) == 0)
+		removed += swept;
 	for (i = 0; i < n && !error; i++) {
+		int existed = 0;
+
 		if (!doom[i])
 			continue;
-		util_buf_clear(&dir);
-		state__path(&dir, st, "certs", name, list[i].version);
-		if (util_buf_failed(&dir)) {
+		util_buf_clear(&key);
+		util_buf_printf(&key, "%s/%s", name, list[i].version);
+		if (util_buf_failed(&key)) {
 			error = state__oom();
 			break;
 		}
-		if ((error = state__remove_tree(dir.ptr)) == 0)
+		if ((error = st->be->del(st, STATE__CERT_VERSION, key.ptr, &existed)) == 0 &&
+		    existed)
 			removed++;
 	}
+	/* nothing removed: no change, the serial goes back */
 	w.unchanged = removed == 0;
 	w.partial = removed > 0; /* some went before a failure */
 	error = state__write_end(st, &w, error);
@@ -136,12 +94,9 @@ out:
 	state__name_unlock(st, name);
 	if (removed_out)
 		*removed_out = removed;
-	for (i = 0; i < ntmp; i++)
-		free(tmps[i]);
-	free(tmps);
 	free(doom);
 	free(current);
 	state_cert_meta_array_free(list, n);
-	util_buf_free(&dir);
+	util_buf_free(&key);
 	return error;
 }

@@ -1,6 +1,7 @@
 /*
  * Small records of the state store: ACME accounts, deployments and pending
- * orders.  Each lives in its own files so that a write touches one record.
+ * orders, each one document of the backend (backend.h), so that a write
+ * touches one record.
  */
 #include "state/internal.h"
 
@@ -17,18 +18,6 @@
 /* Folder names from hashes: 128 bits are plenty and keep paths short. */
 #define HASH_NAME_LEN 32
 
-/* Writes one JSON record (0600) in its folder (0700) as one state change. */
-static int record_write(state *st, const char *dir, const char *path, json_t *doc)
-{
-	state__write w;
-	int error;
-
-	if ((error = state__write_begin(st, &w)) < 0)
-		return error;
-	if ((error = util_fs_mkdir_p(dir, 0700)) == 0)
-		error = state__json_write(path, doc, 0600);
-	return state__write_end(st, &w, error);
-}
 static int hash_name(char out[65], const char *s)
 {
 	int error = state__sha256_hex(out, s, strlen(s));
@@ -43,8 +32,7 @@ static int hash_name(char out[65], const char *s)
  * changes both: a key never pairs with another key's account URL.
  */
 
-static int account_path(util_buf *dir_out, util_buf *path_out, state *st,
-			const char *issuer, const char *directory_url)
+static int account_key(util_buf *out, const char *issuer, const char *directory_url)
 {
 	char h[65];
 	int error;
@@ -55,25 +43,32 @@ static int account_path(util_buf *dir_out, util_buf *path_out, state *st,
 		return util_error_set(CERTOPS_EINVALID, "account of issuer '%s' has no directory URL", issuer);
 	if ((error = hash_name(h, directory_url)) < 0)
 		return error;
-	state__path(dir_out, st, "accounts", issuer, NULL);
-	util_fs_join(path_out, dir_out->ptr, h);
-	util_buf_puts(path_out, ".json");
-	return util_buf_failed(dir_out) || util_buf_failed(path_out) ? state__oom() : 0;
+	util_buf_printf(out, "%s/%s", issuer, h);
+	return util_buf_failed(out) ? state__oom() : 0;
+}
+
+/* Appends where a record lives (for messages). */
+static void where(util_buf *out, state *st, state__kind kind, const char *key)
+{
+	st->be->where(out, st, kind, key);
+	if (!out->ptr)
+		util_buf_puts(out, "state record");
 }
 
 int state_account_get(state_account **out, state *st, const char *issuer,
 		      const char *directory_url)
 {
-	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	util_buf key = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
 	state_account *a = NULL;
 	json_t *doc = NULL;
 	const char *url;
 	int error;
 
 	*out = NULL;
-	if ((error = account_path(&dir, &path, st, issuer, directory_url)) < 0)
+	if ((error = account_key(&key, issuer, directory_url)) < 0)
 		goto done;
-	error = state__json_load(&doc, path.ptr);
+	where(&path, st, STATE__ACCOUNT, key.ptr);
+	error = st->be->get(&doc, st, STATE__ACCOUNT, key.ptr, 0);
 	if (error == CERTOPS_ENOTFOUND) {
 		error = util_error_set(CERTOPS_ENOTFOUND,
 			"no account for issuer '%s' at '%s'", issuer, directory_url);
@@ -110,22 +105,22 @@ int state_account_get(state_account **out, state *st, const char *issuer,
 	a = NULL;
 done:
 	state_account_free(a);
-	json_decref(doc);
-	util_buf_free(&dir);
+	state__doc_free_secret(doc);
+	util_buf_free(&key);
 	util_buf_free(&path);
 	return error;
 }
 
 int state_account_put(state *st, const state_account *account)
 {
-	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	util_buf key = UTIL_BUF_INIT;
 	json_t *doc = NULL;
 	int error;
 
 	if (!account->key_pem || !*account->key_pem)
 		return util_error_set(CERTOPS_EINVALID, "account of issuer '%s' has no key",
 				      account->issuer ? account->issuer : "");
-	if ((error = account_path(&dir, &path, st, account->issuer, account->directory_url)) < 0)
+	if ((error = account_key(&key, account->issuer, account->directory_url)) < 0)
 		goto out;
 	if (!(doc = json_object()) ||
 	    state__json_set_str(doc, "issuer", account->issuer) < 0 ||
@@ -138,11 +133,10 @@ int state_account_put(state *st, const state_account *account)
 		error = state__oom();
 		goto out;
 	}
-	error = record_write(st, dir.ptr, path.ptr, doc);
+	error = state__record_put(st, STATE__ACCOUNT, key.ptr, doc);
 out:
-	json_decref(doc);
-	util_buf_free(&dir);
-	util_buf_free(&path);
+	state__doc_free_secret(doc);
+	util_buf_free(&key);
 	return error;
 }
 
@@ -162,32 +156,26 @@ void state_account_free(state_account *a)
 	free(a);
 }
 
-/* ---- deployments: deployments/<hash of target>.json ---- */
+/* ---- deployments: one record per target, keyed by a hash of it ---- */
 
-static int deploy_path(util_buf *out, state *st, const char *target)
+static int deploy_key(char out[65], const char *target)
 {
-	char h[65 + 5];
-	int error;
-
 	if (!target || !*target)
 		return util_error_set(CERTOPS_EINVALID, "deployment without a target identity");
-	if ((error = hash_name(h, target)) < 0)
-		return error;
-	memcpy(h + HASH_NAME_LEN, ".json", 6);
-	state__path(out, st, "deployments", h, NULL);
-	return util_buf_failed(out) ? state__oom() : 0;
+	return hash_name(out, target);
 }
 
-/* Loads one record file; target (may be NULL) must match when given. */
-static int deploy_load(state_deploy **out, const char *path, const char *target)
+/* Loads one record; target (may be NULL) must match when given. */
+static int deploy_load(state_deploy **out, state *st, const char *key, const char *target)
 {
+	util_buf path = UTIL_BUF_INIT;
 	state_deploy *d = NULL;
 	json_t *doc = NULL;
 	const char *s, *result;
 	int error;
 
 	*out = NULL;
-	if ((error = state__json_load(&doc, path)) < 0) {
+	if ((error = st->be->get(&doc, st, STATE__DEPLOY, key, 0)) < 0) {
 		if (error == CERTOPS_ENOTFOUND && target)
 			error = util_error_set(CERTOPS_ENOTFOUND,
 				"nothing recorded as deployed to '%s'", target);
@@ -195,7 +183,8 @@ static int deploy_load(state_deploy **out, const char *path, const char *target)
 	}
 	s = json_string_value(json_object_get(doc, "target"));
 	if (!s || (target && strcmp(s, target))) {
-		error = util_error_set(CERTOPS_EINVALID, "'%s' is for another target", path);
+		where(&path, st, STATE__DEPLOY, key);
+		error = util_error_set(CERTOPS_EINVALID, "'%s' is for another target", path.ptr);
 		goto done;
 	}
 	if (!(d = calloc(1, sizeof(*d))) || !(d->target = strdup(s))) {
@@ -216,19 +205,19 @@ static int deploy_load(state_deploy **out, const char *path, const char *target)
 done:
 	state_deploy_free(d);
 	json_decref(doc);
+	util_buf_free(&path);
 	return error;
 }
 
 int state_deploy_get(state_deploy **out, state *st, const char *target)
 {
-	util_buf path = UTIL_BUF_INIT;
+	char key[65];
 	int error;
 
 	*out = NULL;
-	if ((error = deploy_path(&path, st, target)) == 0)
-		error = deploy_load(out, path.ptr, target);
-	util_buf_free(&path);
-	return error;
+	if ((error = deploy_key(key, target)) < 0)
+		return error;
+	return deploy_load(out, st, key, target);
 }
 
 static int deploy_cmp(const void *a, const void *b)
@@ -237,43 +226,23 @@ static int deploy_cmp(const void *a, const void *b)
 		      (*(state_deploy *const *)b)->target);
 }
 
-/* Only <hash>.json: temporary files of a write in progress are not. */
-static int keep_deploy_record(const struct dirent *de)
-{
-	size_t len = strlen(de->d_name);
-
-	return len == HASH_NAME_LEN + 5 && !strcmp(de->d_name + HASH_NAME_LEN, ".json");
-}
-
 int state_deploy_list(state_deploy ***out, size_t *count, state *st)
 {
-	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
 	state_deploy **list = NULL;
-	char **names = NULL;
-	size_t nnames = 0, n = 0, i;
+	char **keys = NULL;
+	size_t nkeys = 0, n = 0, i;
 	int error;
 
 	*out = NULL;
 	*count = 0;
-	state__path(&dir, st, "deployments", NULL, NULL);
-	if (util_buf_failed(&dir)) {
+	if ((error = st->be->list(&keys, &nkeys, st, STATE__DEPLOY, NULL)) < 0)
+		goto done;
+	if (nkeys && !(list = calloc(nkeys, sizeof(*list)))) {
 		error = state__oom();
 		goto done;
 	}
-	if ((error = state__list_dir(&names, &nnames, dir.ptr, keep_deploy_record)) < 0)
-		goto done;
-	if (nnames && !(list = calloc(nnames, sizeof(*list)))) {
-		error = state__oom();
-		goto done;
-	}
-	for (i = 0; i < nnames; i++) {
-		util_buf_clear(&path);
-		util_fs_join(&path, dir.ptr, names[i]);
-		if (util_buf_failed(&path)) {
-			error = state__oom();
-			goto done;
-		}
-		if (deploy_load(&list[n], path.ptr, NULL) < 0) {
+	for (i = 0; i < nkeys; i++) {
+		if (deploy_load(&list[n], st, keys[i], NULL) < 0) {
 			util_buf msg = UTIL_BUF_INIT;
 
 			/* the formatted error names the file, line and column */
@@ -293,9 +262,7 @@ int state_deploy_list(state_deploy ***out, size_t *count, state *st)
 	n = 0;
 done:
 	state_deploy_list_free(list, n);
-	state__names_free(names, nnames);
-	util_buf_free(&dir);
-	util_buf_free(&path);
+	state__names_free(keys, nkeys);
 	return error;
 }
 
@@ -310,32 +277,22 @@ void state_deploy_list_free(state_deploy **list, size_t count)
 
 int state_deploy_delete(state *st, const char *target)
 {
-	util_buf path = UTIL_BUF_INIT;
-	state__write w;
+	char key[65];
 	int error;
 
-	if ((error = deploy_path(&path, st, target)) < 0)
-		goto out;
-	if (access(path.ptr, F_OK) < 0)
-		goto out; /* nothing recorded: nothing changes */
-	if ((error = state__write_begin(st, &w)) < 0)
-		goto out;
-	if (unlink(path.ptr) < 0 && errno != ENOENT)
-		error = util_error_set_errno(CERTOPS_ERROR, "removing '%s'", path.ptr);
-	error = state__write_end(st, &w, error);
-out:
-	util_buf_free(&path);
-	return error;
+	if ((error = deploy_key(key, target)) < 0)
+		return error;
+	return state__record_delete(st, STATE__DEPLOY, key);
 }
 
 int state_deploy_put(state *st, const state_deploy *deploy)
 {
-	util_buf path = UTIL_BUF_INIT, dir = UTIL_BUF_INIT;
 	json_t *doc = NULL;
+	char key[65];
 	int error;
 
-	if ((error = deploy_path(&path, st, deploy->target)) < 0)
-		goto out;
+	if ((error = deploy_key(key, deploy->target)) < 0)
+		return error;
 	if (!(doc = json_object()) ||
 	    state__json_set_str(doc, "target", deploy->target) < 0 ||
 	    state__json_set_str(doc, "certificate", deploy->certificate) < 0 ||
@@ -346,20 +303,11 @@ int state_deploy_put(state *st, const state_deploy *deploy)
 	    state__json_set_str(doc, "result",
 				deploy->result == STATE_DEPLOY_OK ? "ok" : "failed") < 0 ||
 	    (deploy->version > 0 &&
-	     json_object_set_new(doc, "version", json_integer(deploy->version)) < 0)) {
+	     json_object_set_new(doc, "version", json_integer(deploy->version)) < 0))
 		error = state__oom();
-		goto out;
-	}
-	state__path(&dir, st, "deployments", NULL, NULL);
-	if (util_buf_failed(&dir)) {
-		error = state__oom();
-		goto out;
-	}
-	error = record_write(st, dir.ptr, path.ptr, doc);
-out:
+	else
+		error = state__record_put(st, STATE__DEPLOY, key, doc);
 	json_decref(doc);
-	util_buf_free(&path);
-	util_buf_free(&dir);
 	return error;
 }
 
@@ -375,31 +323,18 @@ void state_deploy_free(state_deploy *d)
 	free(d);
 }
 
-/* ---- pending orders: orders/<name>.json, the CSR key inside (0600) ---- */
-
-static int order_path(util_buf *dir_out, util_buf *path_out, state *st, const char *name)
-{
-	int error;
-
-	if ((error = state__name_check(name, "certificate")) < 0)
-		return error;
-	state__path(dir_out, st, "orders", NULL, NULL);
-	state__path(path_out, st, "orders", name, NULL);
-	util_buf_puts(path_out, ".json");
-	return util_buf_failed(dir_out) || util_buf_failed(path_out) ? state__oom() : 0;
-}
+/* ---- pending orders: one record per certificate name, the CSR key inside ---- */
 
 int state_order_get(state_order **out, state *st, const char *name)
 {
-	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
 	state_order *o = NULL;
 	json_t *doc = NULL;
 	int error;
 
 	*out = NULL;
-	if ((error = order_path(&dir, &path, st, name)) < 0)
-		goto done;
-	if ((error = state__json_load(&doc, path.ptr)) < 0) {
+	if ((error = state__name_check(name, "certificate")) < 0)
+		return error;
+	if ((error = st->be->get(&doc, st, STATE__ORDER, name, 0)) < 0) {
 		if (error == CERTOPS_ENOTFOUND)
 			error = util_error_set(CERTOPS_ENOTFOUND,
 				"no pending order for certificate '%s'", name);
@@ -417,58 +352,37 @@ int state_order_get(state_order **out, state *st, const char *name)
 	o = NULL;
 done:
 	state_order_free(o);
-	json_decref(doc);
-	util_buf_free(&dir);
-	util_buf_free(&path);
+	state__doc_free_secret(doc);
 	return error;
 }
 
 int state_order_put(state *st, const state_order *order)
 {
-	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
 	json_t *doc = NULL;
 	int error;
 
-	if ((error = order_path(&dir, &path, st, order->name)) < 0)
-		goto out;
+	if ((error = state__name_check(order->name, "certificate")) < 0)
+		return error;
 	if (!(doc = json_object()) ||
 	    state__json_set_str(doc, "name", order->name) < 0 ||
 	    state__json_set_str(doc, "orderUrl", order->order_url) < 0 ||
 	    state__json_set_str(doc, "key", order->key_pem) < 0 ||
 	    state__json_set_str(doc, "declarationHash", order->declaration_hash) < 0 ||
-	    state__json_set_time(doc, "created", order->created ? order->created : time(NULL)) < 0) {
+	    state__json_set_time(doc, "created", order->created ? order->created : time(NULL)) < 0)
 		error = state__oom();
-		goto out;
-	}
-	error = record_write(st, dir.ptr, path.ptr, doc);
-out:
-	json_decref(doc);
-	util_buf_free(&dir);
-	util_buf_free(&path);
+	else
+		error = state__record_put(st, STATE__ORDER, order->name, doc);
+	state__doc_free_secret(doc);
 	return error;
 }
 
 int state_order_delete(state *st, const char *name)
 {
-	util_buf dir = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
-	state__write w;
 	int error;
 
-	if ((error = order_path(&dir, &path, st, name)) < 0)
-		goto out;
-	if (access(path.ptr, F_OK) < 0)
-		goto out; /* nothing pending: nothing changes, no serial change */
-	if ((error = state__write_begin(st, &w)) < 0)
-		goto out;
-	if (unlink(path.ptr) < 0 && errno != ENOENT)
-		error = util_error_set_errno(CERTOPS_ERROR, "removing '%s'", path.ptr);
-	else
-		error = util_fs_fsync_dir(dir.ptr);
-	error = state__write_end(st, &w, error);
-out:
-	util_buf_free(&dir);
-	util_buf_free(&path);
-	return error;
+	if ((error = state__name_check(name, "certificate")) < 0)
+		return error;
+	return state__record_delete(st, STATE__ORDER, name);
 }
 
 void state_order_free(state_order *o)

@@ -20,26 +20,20 @@
 #include "util/fs.h"
 #include "util/log.h"
 
-#define FORMAT_FILE "state.json"
-#define LOCK_FILE "lock"
-
 /* How long a write made without state_lock waits for the lock. */
 #define WRITE_LOCK_WAIT_MS 2000
 
 /*
- * Migrations: each entry upgrades a store from format `from` to from + 1,
- * under the lock, before state.json is rewritten with the new format.
- * Format 1 is the first format, so the table holds only its terminator;
- * the day format 2 comes, its step goes here (see docs/state.md).
+ * Migrations: each backend has a table (state__backend.migrations) whose
+ * entries upgrade a store from format `from` to from + 1, under the lock,
+ * before the new format is recorded (docs/state.md, "Formats and
+ * migrations").  Tests may replace it: NULL here means the backend's own.
  */
-static const state__migration builtin_migrations[] = {
-	{ 0, NULL } /* terminator */
-};
-static const state__migration *migrations = builtin_migrations;
+static const state__migration *migrations;
 
 void state__set_migrations(const state__migration *table)
 {
-	migrations = table ? table : builtin_migrations;
+	migrations = table;
 }
 
 int state_default_dir(util_buf *out, const char *flag_dir)
@@ -278,288 +272,77 @@ int state__remove_tree(const char *path)
 	return error;
 }
 
-/* Refuses a directory another user could write into or replace files of. */
-static int check_dir(const char *dir)
+static int migrate(state *st, int64_t from)
 {
-	struct stat sb;
-
-	if (stat(dir, &sb) < 0)
-		return util_error_set_errno(errno == ENOENT ? CERTOPS_ENOTFOUND : CERTOPS_ERROR,
-					    "state directory '%s'", dir);
-	if (!S_ISDIR(sb.st_mode))
-		return util_error_set(CERTOPS_EINVALID,
-			"state directory '%s' is not a directory", dir);
-	if (sb.st_uid != geteuid())
-		return util_error_set(CERTOPS_EINVALID,
-			"state directory '%s' is owned by uid %ld, not by this user (uid %ld); "
-			"refusing to use it", dir, (long)sb.st_uid, (long)geteuid());
-	if (sb.st_mode & (S_IWGRP | S_IWOTH))
-		return util_error_set(CERTOPS_EINVALID,
-			"state directory '%s' is writable by group or others (mode %04o); "
-			"run: chmod 700 '%s'", dir, (unsigned)(sb.st_mode & 07777), dir);
-	return 0;
-}
-
-/* Nonzero when dir holds nothing (a fresh mkdir or an empty volume). */
-static int dir_is_empty(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int empty = 1;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		/* another process creating the store at the same time leaves
-		 * only these behind */
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		    strcmp(de->d_name, LOCK_FILE) &&
-		    strncmp(de->d_name, FORMAT_FILE ".certops-tmp-",
-			    strlen(FORMAT_FILE ".certops-tmp-"))) {
-			empty = 0;
-			break;
-		}
-	}
-	closedir(d);
-	return empty;
-}
-
-/*
- * Writes state.json with the current format, st->serial, and the dirty mark
- * of a write session in progress (see "The serial" in docs/state.md).
- */
-static int write_format(state *st, int dirty)
-{
-	util_buf path = UTIL_BUF_INIT;
-	json_t *doc = json_object();
-	int error;
-
-	if (!st->created)
-		st->created = time(NULL);
-	state__path(&path, st, FORMAT_FILE, NULL, NULL);
-	if (!doc || util_buf_failed(&path) ||
-	    json_object_set_new(doc, "format", json_integer(STATE_FORMAT_VERSION)) < 0 ||
-	    json_object_set_new(doc, "serial", json_integer((json_int_t)st->serial)) < 0 ||
-	    (dirty && json_object_set_new(doc, "dirty", json_true()) < 0) ||
-	    state__json_set_time(doc, "created", st->created) < 0 ||
-	    state__json_set_time(doc, "updated", time(NULL)) < 0) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-		goto done;
-	}
-	error = state__json_write(path.ptr, doc, 0600);
-done:
-	json_decref(doc);
-	util_buf_free(&path);
-	return error;
-}
-
-/* Reads state.json into st (serial, created); format and dirty mark out. */
-static int read_format(state *st, json_int_t *format_out, int *dirty_out)
-{
-	util_buf path = UTIL_BUF_INIT;
-	json_t *doc = NULL, *v;
-	int error;
-
-	state__path(&path, st, FORMAT_FILE, NULL, NULL);
-	if (util_buf_failed(&path)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-		goto done;
-	}
-	if ((error = state__json_load(&doc, path.ptr)) < 0)
-		goto done;
-	v = json_object_get(doc, "format");
-	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		error = util_error_set_at(CERTOPS_EINVALID, path.ptr, 0, 0, "format",
-					  "missing or not a non-negative integer");
-		goto done;
-	}
-	*format_out = json_integer_value(v);
-	v = json_object_get(doc, "serial");
-	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		error = util_error_set_at(CERTOPS_EINVALID, path.ptr, 0, 0, "serial",
-					  "missing or not a non-negative integer");
-		goto done;
-	}
-	st->serial = (uint64_t)json_integer_value(v);
-	st->created = state__json_time(doc, "created");
-	if (dirty_out)
-		*dirty_out = json_is_true(json_object_get(doc, "dirty"));
-done:
-	json_decref(doc);
-	util_buf_free(&path);
-	return error;
-}
-
-int state__session_recover(state *st)
-{
-	json_int_t format;
-	int dirty = 0, error;
-
-	error = read_format(st, &format, &dirty);
-	if (error == CERTOPS_ENOTFOUND) {
-		util_error_clear();
-		return 0; /* a store being created: nothing to recover */
-	}
-	if (error < 0 || !dirty)
-		return error;
-	/* a holder died in the middle of a session: what it changed is unknown */
-	util_log_warn("state", "state directory '%s' was left mid-write by an "
-		      "interrupted run; moving its serial on", st->dir);
-	st->serial++;
-	return write_format(st, 0);
-}
-
-int state__session_finish(state *st)
-{
-	int error;
-
-	if (!st->dirty)
-		return 0;
-	/*
-	 * Changes made: the serial ends past the dirty value, so a plan that
-	 * read the dirty value is stale.  None: back to the value before the
-	 * session, as the store is as it was.
-	 */
-	if (st->changes)
-		st->serial += st->changes;
-	else
-		st->serial--;
-	error = write_format(st, 0);
-	st->dirty = 0;
-	st->changes = 0;
-	return error;
-}
-
-/* Marks a session dirty before its first change; the caller holds st->mu. */
-static int session_start(state *st)
-{
-	json_int_t format;
-	int error;
-
-	if (st->dirty)
-		return 0;
-	if ((error = read_format(st, &format, NULL)) < 0)
-		return error;
-	st->serial++;
-	if ((error = write_format(st, 1)) < 0)
-		return error;
-	st->dirty = 1;
-	st->changes = 0;
-	return 0;
-}
-
-static int migrate(state *st, json_int_t from)
-{
-	json_int_t v;
+	const state__migration *table = migrations ? migrations : st->be->migrations;
+	int64_t v;
 	int error;
 
 	if ((error = state_lock(st, 0)) < 0)
 		return util_error_wrap("migrating state directory '%s'", st->dir);
 	/* re-read under the lock: another process may have migrated already */
-	if ((error = read_format(st, &from, NULL)) < 0)
+	if ((error = st->be->format(&from, st)) < 0)
 		goto done;
 	for (v = from; v < STATE_FORMAT_VERSION; v++) {
 		size_t i;
 
-		for (i = 0; migrations[i].fn; i++)
-			if (migrations[i].from == v)
+		for (i = 0; table[i].fn; i++)
+			if (table[i].from == v)
 				break;
-		if (!migrations[i].fn) {
+		if (!table[i].fn) {
 			error = util_error_set(CERTOPS_EINVALID,
 				"state directory '%s' has format %lld, which this certops "
 				"cannot migrate", st->dir, (long long)from);
 			goto done;
 		}
-		if ((error = migrations[i].fn(st)) < 0) {
+		st->migrating = 1;
+		error = table[i].fn(st);
+		st->migrating = 0;
+		if (error < 0) {
 			error = util_error_wrap("migrating '%s' from format %lld",
 						st->dir, (long long)v);
 			goto done;
 		}
 	}
-	st->serial++;
-	error = write_format(st, 0);
+	error = st->be->format_done(st);
 done:
 	state_unlock(st);
 	return error;
 }
 
+/*
+ * The backend of a location.  Today every location is a directory; a
+ * PostgreSQL backend will claim "postgres://" and "postgresql://" here
+ * (state__backend_postgres, built when libpq is found), and nothing
+ * above lib/state changes.
+ */
+static const state__backend *backend_for(const char *location)
+{
+	(void)location;
+	return &state__backend_dir;
+}
+
 int state_open(state **out, const char *dir, unsigned flags)
 {
-	util_buf path = UTIL_BUF_INIT;
 	state *st = NULL;
-	json_int_t format = 0;
-	int error, fresh = 0;
+	int64_t format = 0;
+	int error;
 	size_t i;
 
 	*out = NULL;
 	if (!dir || !*dir)
 		return util_error_set(CERTOPS_EINVALID, "no state directory given");
-	error = check_dir(dir);
-	if (error == CERTOPS_ENOTFOUND) {
-		if (flags & STATE_OPEN_NOCREATE)
-			return error;
-		if ((error = util_fs_mkdir_p(dir, 0700)) < 0)
-			return error;
-		/* mkdir obeys the umask; the store wants exactly 0700 */
-		if (chmod(dir, 0700) < 0)
-			return util_error_set_errno(CERTOPS_ERROR, "setting the mode of '%s'", dir);
-		error = check_dir(dir);
-	}
-	if (error < 0)
-		return error;
-
 	if (!(st = calloc(1, sizeof(*st))) || !(st->dir = strdup(dir))) {
 		free(st);
 		return util_error_set(CERTOPS_ENOMEM, "out of memory");
 	}
-	st->be = &state__backend_dir;
+	st->be = backend_for(dir);
 	st->lock_fd = -1;
 	pthread_mutex_init(&st->mu, NULL);
 	for (i = 0; i < STATE__NAME_LOCKS; i++)
 		pthread_mutex_init(&st->name_mu[i], NULL);
-
-	/* decide whether this is a store before creating anything in it */
-	error = read_format(st, &format, NULL);
-	if (error == CERTOPS_ENOTFOUND) {
-		if (!dir_is_empty(dir)) {
-			error = util_error_set(CERTOPS_EINVALID,
-				"'%s' is not empty and holds no %s: not a certops state "
-				"directory", dir, FORMAT_FILE);
-			goto done;
-		}
-		util_error_clear();
-		fresh = 1;
-	} else if (error < 0) {
+	if ((error = st->be->open(st, dir, flags, &format)) < 0)
 		goto done;
-	}
-
-	state__path(&path, st, LOCK_FILE, NULL, NULL);
-	if (util_buf_failed(&path)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-		goto done;
-	}
-	st->lock_fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (st->lock_fd < 0) {
-		error = util_error_set_errno(CERTOPS_ERROR, "opening lock file '%s'", path.ptr);
-		goto done;
-	}
-
-	if (fresh) {
-		/* Two processes may create the store at once: decide under the lock. */
-		if ((error = state_lock(st, WRITE_LOCK_WAIT_MS / 1000)) < 0)
-			goto done;
-		error = read_format(st, &format, NULL);
-		if (error == CERTOPS_ENOTFOUND) {
-			util_error_clear();
-			st->serial = 0;
-			st->created = time(NULL);
-			format = STATE_FORMAT_VERSION;
-			error = write_format(st, 0);
-		}
-		state_unlock(st);
-		if (error < 0)
-			goto done;
-	}
 	if (format > STATE_FORMAT_VERSION) {
 		error = util_error_set(CERTOPS_EINVALID,
 			"state directory '%s' has format %lld, newer than this certops "
@@ -572,7 +355,6 @@ int state_open(state **out, const char *dir, unsigned flags)
 	*out = st;
 	st = NULL;
 done:
-	util_buf_free(&path);
 	state_free(st);
 	return error;
 }
@@ -584,8 +366,7 @@ void state_free(state *st)
 	if (!st)
 		return;
 	state_unlock(st);
-	if (st->lock_fd >= 0)
-		close(st->lock_fd);
+	st->be->close(st);
 	pthread_mutex_destroy(&st->mu);
 	for (i = 0; i < STATE__NAME_LOCKS; i++)
 		pthread_mutex_destroy(&st->name_mu[i]);
@@ -601,17 +382,10 @@ const char *state_path(const state *st)
 
 int state_serial(uint64_t *out, state *st)
 {
-	json_int_t format;
-	uint64_t keep;
 	int error;
 
 	pthread_mutex_lock(&st->mu);
-	/* in our own session st->serial is the dirty value: keep it as is */
-	keep = st->serial;
-	error = read_format(st, &format, NULL);
-	*out = st->serial;
-	if (st->dirty)
-		st->serial = keep;
+	error = st->be->serial(out, st);
 	pthread_mutex_unlock(&st->mu);
 	return error;
 }
@@ -629,7 +403,7 @@ int state__write_begin(state *st, state__write *w)
 			goto fail;
 		w->took_lock = 1;
 	}
-	if ((error = session_start(st)) < 0)
+	if ((error = st->be->session_begin(st)) < 0)
 		goto fail;
 	/*
 	 * Inside a session held by state_lock, the data writes of several
@@ -763,6 +537,9 @@ int state__record_put(state *st, state__kind kind, const char *key, json_t *doc)
 	state__write w;
 	int error;
 
+	/* a migration step runs under the lock; migrate() moves the serial */
+	if (st->migrating)
+		return st->be->put(st, kind, key, doc);
 	if ((error = state__write_begin(st, &w)) < 0)
 		return error;
 	error = st->be->put(st, kind, key, doc);
@@ -777,7 +554,7 @@ int state__record_delete(state *st, state__kind kind, const char *key)
 
 	/* nothing recorded: nothing changes, no serial change */
 	error = st->be->get(&doc, st, kind, key, 0);
-	json_decref(doc);
+	state__doc_free_secret(doc);
 	if (error == CERTOPS_ENOTFOUND) {
 		util_error_clear();
 		return 0;

@@ -23,7 +23,7 @@
 #include "util/buf.h"
 
 /* The format this build writes; newer ones are refused, older migrated. */
-#define STATE_FORMAT_VERSION 1
+#define STATE_FORMAT_VERSION 2
 
 typedef struct state state;
 

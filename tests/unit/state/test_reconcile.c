@@ -293,6 +293,146 @@ static void test_applied_commit_and_cache(void **vs)
 	util_buf_free(&b);
 }
 
+/* A format-1 store with the files cmd/ and lib/source wrote beside it. */
+static void make_v1_store(const char *status, const char *backoff,
+			  const char *notified, const char *applied)
+{
+	char p[256];
+	const char *fmt = "{\"format\": 1, \"serial\": 41}\n";
+
+	assert_int_equal(mkdir(dir, 0700), 0);
+	write_rel("state.json", fmt);
+	snprintf(p, sizeof(p), "%s/reconcile", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/source", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/source/0123456789abcdef", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	write_rel("source/0123456789abcdef/remote-head", "refs/heads/main\n");
+	write_rel("reconcile/status.json", status);
+	write_rel("reconcile/backoff.json", backoff);
+	write_rel("reconcile/notified.json", notified);
+	write_rel("source/last-applied", applied);
+}
+
+static void test_migrates_format_1(void **vs)
+{
+	/* exactly what format 1's stats_save, backoff_save and notify wrote */
+	const char *status =
+		"{\n  \"certificates\": [\n    {\n      \"failures\": 2,\n"
+		"      \"message\": \"order failed\",\n      \"name\": \"bad\",\n"
+		"      \"nextAttempt\": 1700007200,\n      \"result\": \"backoff\"\n    },\n"
+		"    {\n      \"failures\": 0,\n      \"name\": \"www\",\n"
+		"      \"nextAttempt\": 0,\n      \"result\": \"ok\"\n    }\n  ],\n"
+		"  \"commit\": \"" C1 "\",\n  \"cycles\": 12,\n"
+		"  \"durationSeconds\": 0.25,\n  \"failures\": 3,\n"
+		"  \"lastRun\": 1700000100,\n  \"lastSuccess\": 1699990000,\n"
+		"  \"message\": \"1 certificate failing at " C1 "\",\n"
+		"  \"notifyFailures\": 1,\n  \"offline\": false,\n"
+		"  \"offlineCycles\": 2,\n  \"problems\": 0,\n"
+		"  \"ref\": \"refs/heads/main\",\n  \"result\": \"partial\",\n"
+		"  \"url\": \"file:///srv/r.git\"\n}";
+	const char *backoff = "{\n  \"bad\": {\n    \"failures\": 2,\n"
+		"    \"lastError\": \"order failed\",\n    \"nextAttempt\": 1700007200\n  }\n}";
+	const char *notified = "{\n \"certificate/bad\": \"failing\",\n \"reconcile\": \"ok\"\n}";
+	state_reconcile_status r;
+	state_backoff *b = NULL;
+	state_notified *nt = NULL;
+	size_t n = 0;
+	util_buf text = UTIL_BUF_INIT;
+	char commit[41];
+	state *st = NULL;
+
+	(void)vs;
+	make_v1_store(status, backoff, notified, C1 "\n");
+	assert_int_equal(state_open(&st, dir, 0), 0);
+	/* the format is 2 and the serial moved once */
+	read_rel(&text, "state.json");
+	assert_non_null(strstr(text.ptr, "\"format\": 2"));
+	assert_int_equal(serial_of(st), 42);
+
+	assert_int_equal(state_reconcile_get(&r, st), 0);
+	assert_int_equal(r.cycles, 12);
+	assert_int_equal(r.failures, 3);
+	assert_int_equal(r.offline_cycles, 2);
+	assert_int_equal(r.notify_failures, 1);
+	assert_int_equal(r.last_run, 1700000100);
+	assert_int_equal(r.last_success, 1699990000);
+	assert_string_equal(r.result, "partial");
+	assert_string_equal(r.commit, C1);
+	assert_string_equal(r.url, "file:///srv/r.git");
+	assert_int_equal(r.has_certs, 1);
+	assert_int_equal(r.ncerts, 2);
+	assert_string_equal(r.certs[0].name, "bad");
+	assert_int_equal(r.certs[0].failures, 2);
+	assert_int_equal(r.certs[0].next_attempt, 1700007200);
+	assert_string_equal(r.certs[0].message, "order failed");
+	assert_int_equal(r.certs[0].expiring, 0);
+	state_reconcile_status_clear(&r);
+	/* rewritten in format 2's spelling: the new field is there */
+	read_rel(&text, "reconcile/status.json");
+	assert_non_null(strstr(text.ptr, "\"expiring\": false"));
+
+	assert_int_equal(state_backoff_list(&b, &n, st), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(b[0].name, "bad");
+	assert_int_equal(b[0].failures, 2);
+	assert_int_equal(b[0].next_attempt, 1700007200);
+	assert_string_equal(b[0].last_error, "order failed");
+	state_backoff_array_free(b, n);
+
+	assert_int_equal(state_notified_list(&nt, &n, st), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(nt[0].subject, "certificate/bad");
+	assert_string_equal(nt[0].status, "failing");
+	state_notified_array_free(nt, n);
+	read_rel(&text, "reconcile/notified.json");
+	assert_non_null(strstr(text.ptr, "  \"reconcile\": \"ok\""));
+
+	assert_int_equal(state_applied_commit_get(commit, st), 0);
+	assert_string_equal(commit, C1);
+	/* the Git cache stays where it is: the "source" cache directory */
+	read_rel(&text, "source/0123456789abcdef/remote-head");
+	assert_string_equal(text.ptr, "refs/heads/main\n");
+	state_free(st);
+	util_buf_free(&text);
+}
+
+static void test_migration_sets_damaged_files_aside(void **vs)
+{
+	state_backoff *b = NULL;
+	state_reconcile_status r;
+	size_t n = 9;
+	util_buf text = UTIL_BUF_INIT;
+	char commit[41];
+	state *st = NULL;
+
+	(void)vs;
+	/* format 1 read these as "nothing recorded" */
+	make_v1_store("{\"cycles\": ", "[]", "{\"reconcile\": 1}", "garbage\n");
+	assert_int_equal(state_open(&st, dir, 0), 0);
+	assert_int_equal(state_reconcile_get(&r, st), CERTOPS_ENOTFOUND);
+	assert_int_equal(state_backoff_list(&b, &n, st), 0);
+	assert_int_equal(n, 0);
+	{
+		state_notified *nt = NULL;
+
+		assert_int_equal(state_notified_list(&nt, &n, st), 0);
+		assert_null(nt);
+	}
+	assert_int_equal(n, 0);
+	assert_int_equal(state_applied_commit_get(commit, st), CERTOPS_ENOTFOUND);
+	/* kept for a human to look at, under a name that says why */
+	read_rel(&text, "reconcile/status.json.v1-unreadable");
+	assert_string_equal(text.ptr, "{\"cycles\": ");
+	read_rel(&text, "source/last-applied.v1-unreadable");
+	assert_string_equal(text.ptr, "garbage\n");
+	read_rel(&text, "state.json");
+	assert_non_null(strstr(text.ptr, "\"format\": 2"));
+	state_free(st);
+	util_buf_free(&text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +440,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reconcile_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_applied_commit_and_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_format_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_sets_damaged_files_aside, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,7 +223,8 @@ static int migrate_fails(state *st)
 static void test_open_runs_migrations(void **vs)
 {
 	fixture *f = *vs;
-	static const state__migration good[] = { { 0, migrate_0_to_1 }, { 0, NULL } };
+	static const state__migration good[] = { { 0, migrate_0_to_1 },
+						  { 1, state__migrate_1_to_2 }, { 0, NULL } };
 	static const state__migration bad[] = { { 0, migrate_fails }, { 0, NULL } };
 	const char *doc = "{\"format\": 0, \"serial\": 5}\n";
 	char p[256];
@@ -257,7 +258,7 @@ static void test_open_runs_migrations(void **vs)
 	path_in(p, sizeof(p), f->dir, "state.json");
 	util_buf_clear(&b);
 	assert_int_equal(util_fs_read_file(&b, p, 0), 0);
-	assert_non_null(strstr(b.ptr, "\"format\": 1"));
+	assert_non_null(strstr(b.ptr, "\"format\": 2"));
 
 	/* opened again: nothing more to run */
 	migration_calls = 0;
@@ -272,7 +273,7 @@ static void test_open_runs_migrations(void **vs)
 static void test_open_refuses_newer_format(void **vs)
 {
 	fixture *f = *vs;
-	const char *doc = "{\"format\": 2, \"serial\": 7}\n";
+	const char *doc = "{\"format\": 3, \"serial\": 7}\n";
 	char p[256];
 	state *st = NULL;
 
@@ -281,7 +282,7 @@ static void test_open_refuses_newer_format(void **vs)
 	assert_int_equal(util_fs_write_atomic(p, doc, strlen(doc), 0600), 0);
 	assert_int_equal(state_open(&st, f->dir, 0), CERTOPS_EINVALID);
 	assert_null(st);
-	assert_non_null(strstr(util_error_message(), "format 2, newer than this certops"));
+	assert_non_null(strstr(util_error_message(), "format 3, newer than this certops"));
 }
 
 static void test_open_refuses_unmigratable_format(void **vs)
