@@ -160,7 +160,7 @@ int report_render_json(util_buf *out, const report *r)
 	for (i = 0; i < r->norphans; i++) {
 		if (i)
 			util_buf_puts(out, ", ");
-		json_str(out, r->orphans[i]);
+		json_str(out, r->orphans[i].name);
 	}
 	util_buf_puts(out, "],\n \"source\": ");
 	if (r->source) {

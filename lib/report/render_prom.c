@@ -214,6 +214,15 @@ int report_render_prometheus(util_buf *out, const report *r, unsigned flags)
 			if (cert_families[f].fn(&r->certs[i], &v))
 				sample(&m, l, v);
 		}
+		/* stored, no longer declared: it still expires */
+		for (i = 0; i < r->norphans; i++) {
+			const char *l[] = { "certificate", r->orphans[i].name, NULL };
+
+			if (cert_families[f].fn == c_not_after && r->orphans[i].not_after)
+				sample(&m, l, (double)r->orphans[i].not_after);
+			else if (cert_families[f].fn == c_expiring && last->has_certs)
+				sample(&m, l, 0);
+		}
 	}
 	for (f = 0; f < COUNT(target_families); f++) {
 		begin(&m, target_families[f].name, target_families[f].type,

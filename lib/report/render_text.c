@@ -142,7 +142,7 @@ int report_render_text(util_buf *out, const report *r, unsigned flags)
 		render_cert(out, &t, &r->certs[i], r->now, (int)wname, (int)wids, (int)wiss);
 	for (i = 0; i < r->norphans; i++)
 		util_buf_printf(out, "%-*s  (no longer declared; kept in the store)\n",
-				(int)wname, r->orphans[i]);
+				(int)wname, r->orphans[i].name);
 	if (r->last)
 		render_last(out, r->last);
 	util_buf_free(&t);

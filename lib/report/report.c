@@ -205,9 +205,13 @@ int report_build(report **out, const config_set *set, const observe_result *obs,
 		r->ncerts = obs->ncerts;
 	}
 	if (obs->norphan_certs &&
-	    (r->orphans = zalloc(obs->norphan_certs, sizeof(char *), &oom))) {
-		for (i = 0; i < obs->norphan_certs; i++)
-			r->orphans[i] = dup(obs->orphan_certs[i].name, &oom);
+	    (r->orphans = zalloc(obs->norphan_certs, sizeof(*r->orphans), &oom))) {
+		for (i = 0; i < obs->norphan_certs; i++) {
+			const observe_orphan_cert *o = &obs->orphan_certs[i];
+
+			r->orphans[i].name = dup(o->name, &oom);
+			r->orphans[i].not_after = o->not_after;
+		}
 		r->norphans = obs->norphan_certs;
 	}
 	if (src && src->url && (r->source = zalloc(1, sizeof(*r->source), &oom))) {
@@ -262,7 +266,7 @@ void report_free(report *r)
 		free_cert(&r->certs[i]);
 	free(r->certs);
 	for (i = 0; i < r->norphans; i++)
-		free(r->orphans[i]);
+		free(r->orphans[i].name);
 	free(r->orphans);
 	if (r->source) {
 		free(r->source->url);

@@ -86,13 +86,24 @@ typedef struct {
 	int offline;                /* the fetch failed: the cached commit */
 } report_source;
 
+/*
+ * A certificate the store holds that is no longer declared (kept until
+ * apply --prune).  It still expires, so the metrics keep its not-after;
+ * its expiry alert is off once a cycle's engine ran (reconcile forgets a
+ * certificate no longer declared), and unknown (no sample) otherwise.
+ */
+typedef struct {
+	char *name;
+	time_t not_after;   /* 0: unknown */
+} report_orphan;
+
 typedef struct {
 	time_t now;
 	int has_state;
 	uint64_t state_serial;
 	report_certificate *certs;  /* in declaration order */
 	size_t ncerts;
-	char **orphans;             /* stored, no longer declared (sorted) */
+	report_orphan *orphans;     /* stored, no longer declared (sorted) */
 	size_t norphans;
 	report_source *source;      /* NULL: a plain directory */
 	/*

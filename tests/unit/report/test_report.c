@@ -417,6 +417,46 @@ static void test_apply_json(void **vs)
 	util_buf_free(&want);
 }
 
+/* A stored certificate no longer declared keeps its expiry in the metrics. */
+static void test_orphans(void **vs)
+{
+	fx *f = *vs;
+	json_t *doc;
+
+	free(f->obs->orphan_certs);
+	f->obs->orphan_certs = calloc(1, sizeof(*f->obs->orphan_certs));
+	f->obs->orphan_certs[0].name = strdup("gone");
+	f->obs->orphan_certs[0].not_after = T0 + 5 * DAY;
+	f->obs->norphan_certs = 1;
+	build(f, &f->last, NULL);
+	assert_int_equal(report_render_prometheus(&f->b, f->r, 0), 0);
+	assert_contiguous(f->b.ptr);
+	assert_non_null(strstr(f->b.ptr,
+		"certops_certificate_not_after_timestamp_seconds{certificate=\"api\"} 1794355200\n"
+		"certops_certificate_not_after_timestamp_seconds{certificate=\"gone\"} 1793923200\n#"));
+	assert_non_null(strstr(f->b.ptr,
+		"certops_certificate_expiring{certificate=\"new\"} 0\n"
+		"certops_certificate_expiring{certificate=\"gone\"} 0\n#"));
+	assert_null(strstr(f->b.ptr, "certops_certificate_issued{certificate=\"gone\"}"));
+	util_buf_clear(&f->b);
+	assert_int_equal(report_render_text(&f->b, f->r, 0), 0);
+	assert_non_null(strstr(f->b.ptr, "\ngone         (no longer declared; kept in the store)\n"));
+	util_buf_clear(&f->b);
+	assert_int_equal(report_render_json(&f->b, f->r), 0);
+	assert_non_null(doc = json_loads(f->b.ptr, 0, NULL));
+	assert_string_equal("gone", json_string_value(json_array_get(json_object_get(doc, "orphans"), 0)));
+	json_decref(doc);
+	/* the engine did not run: its alert is unknown, no sample */
+	report_free(f->r);
+	f->r = NULL;
+	f->last.has_certs = 0;
+	build(f, &f->last, NULL);
+	util_buf_clear(&f->b);
+	assert_int_equal(report_render_prometheus(&f->b, f->r, 0), 0);
+	assert_null(strstr(f->b.ptr, "certops_certificate_expiring{certificate=\"gone\"}"));
+	assert_non_null(strstr(f->b.ptr, "not_after_timestamp_seconds{certificate=\"gone\"}"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +466,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_owns_copies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_no_cycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_json, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
