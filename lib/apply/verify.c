@@ -77,7 +77,7 @@ int apply_verify(apply_ctx *ctx, const config_certificate *cert, size_t index)
 	}
 	for (i = 0; i < count; i++)
 		if (metas[i].fingerprint && util_fingerprint_norm(fps[i], metas[i].fingerprint) == 0 &&
-		    strcmp(fps[i], expected))
+		    !util_fingerprint_equal(fps[i], expected))
 			older[nolder++] = fps[i];
 	error = confirm_served(cert, index, expected, older, nolder);
 done:

@@ -44,7 +44,7 @@ static int older_versions(char ***out, size_t *n, state *st, const char *name,
 	}
 	for (i = 0; i < count; i++) {
 		if (!metas[i].fingerprint || util_fingerprint_norm(fp, metas[i].fingerprint) < 0 ||
-		    !strcmp(fp, current))
+		    util_fingerprint_equal(fp, current))
 			continue;
 		if (!((*out)[(*n)++] = strdup(fp))) {
 			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
