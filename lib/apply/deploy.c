@@ -14,7 +14,7 @@ int apply_deploy(apply_ctx *ctx, const config_certificate *cert,
 	state_cert *cur = NULL;
 	state_deploy rec;
 	target_material m;
-	target_env env = { ctx->opts.policy };
+	target_env env = { ctx->opts.policy, 0 };
 	util_buf id = UTIL_BUF_INIT, msg = UTIL_BUF_INIT;
 	char hash[CONFIG_HASH_HEX_LEN + 1];
 	long long version = 0;

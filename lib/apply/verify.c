@@ -4,9 +4,9 @@
 #include <time.h>
 
 #include "apply_internal.h"
-#include "observe/observe.h"
 #include "observe/tls_verify.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 
 static int64_t now_ms(void)
 {
@@ -48,7 +48,7 @@ int apply_verify(apply_ctx *ctx, const config_certificate *cert, size_t index)
 	state_cert *cur = NULL;
 	state_cert_meta *metas = NULL;
 	const char **older = NULL;
-	char expected[65], (*fps)[65] = NULL;
+	char expected[UTIL_FINGERPRINT_HEX_LEN + 1], (*fps)[UTIL_FINGERPRINT_HEX_LEN + 1] = NULL;
 	size_t count = 0, nolder = 0, i;
 	int error;
 
@@ -60,7 +60,7 @@ int apply_verify(apply_ctx *ctx, const config_certificate *cert, size_t index)
 			util_error_set(error, "certificate '%s' has not been issued", cert->name);
 		goto done;
 	}
-	if (!cur->meta.fingerprint || observe_fingerprint_norm(expected, cur->meta.fingerprint) < 0) {
+	if (!cur->meta.fingerprint || util_fingerprint_norm(expected, cur->meta.fingerprint) < 0) {
 		error = util_error_set(CERTOPS_EINVALID, "certificate '%s': no fingerprint in the store",
 				       cert->name);
 		goto done;
@@ -76,8 +76,8 @@ int apply_verify(apply_ctx *ctx, const config_certificate *cert, size_t index)
 		goto done;
 	}
 	for (i = 0; i < count; i++)
-		if (metas[i].fingerprint && observe_fingerprint_norm(fps[i], metas[i].fingerprint) == 0 &&
-		    strcmp(fps[i], expected))
+		if (metas[i].fingerprint && util_fingerprint_norm(fps[i], metas[i].fingerprint) == 0 &&
+		    !util_fingerprint_equal(fps[i], expected))
 			older[nolder++] = fps[i];
 	error = confirm_served(cert, index, expected, older, nolder);
 done:

@@ -4,7 +4,6 @@
  * Every item gets its own error field; only running out of memory stops
  * the walk.
  */
-#include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "observe/observe.h"
 #include "observe/observe_internal.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 
 int observe__set_errorf(char **field, const char *fmt, ...)
 {
@@ -32,23 +32,12 @@ int observe__set_errorf(char **field, const char *fmt, ...)
 	return *field ? 0 : util_error_set(CERTOPS_ENOMEM, "out of memory");
 }
 
-int observe_fingerprint_norm(char out[65], const char *fp)
+int observe_target_id(util_buf *out, const config_certificate *cert,
+		      const config_target *target)
 {
-	size_t n = 0;
-
-	if (!fp)
-		return CERTOPS_EINVALID;
-	if (!strncasecmp(fp, "sha256:", 7))
-		fp += 7;
-	for (; *fp; fp++) {
-		if (*fp == ':')
-			continue;
-		if (!isxdigit((unsigned char)*fp) || n == 64)
-			return CERTOPS_EINVALID;
-		out[n++] = (char)tolower((unsigned char)*fp);
-	}
-	out[n] = '\0';
-	return n == 64 ? 0 : CERTOPS_EINVALID;
+	util_buf_printf(out, "%s:%s[%u]", cert->name,
+			config_target_type_name(target->type), target->index);
+	return util_buf_failed(out) ? CERTOPS_ENOMEM : 0;
 }
 
 static char *dup_or_null(const char *s)
@@ -83,8 +72,6 @@ static void current_clear(observe_cert_current *c)
 
 void observe_target_clear(observe_target *t)
 {
-	size_t i;
-
 	if (!t)
 		return;
 	free(t->id);
@@ -92,17 +79,7 @@ void observe_target_clear(observe_target *t)
 	free(t->deployed_fingerprint);
 	free(t->deployed_config_hash);
 	free(t->deploy_message);
-	free(t->fingerprint);
-	free(t->drift);
-	free(t->detail);
-	for (i = 0; i < t->nfiles; i++) {
-		free(t->files[i].path);
-		free(t->files[i].fingerprint);
-		free(t->files[i].error);
-	}
-	free(t->files);
-	free(t->owner_error);
-	free(t->error);
+	target_observation_clear(&t->observed);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -150,22 +127,28 @@ void observe_result_free(observe_result *obs)
 
 /* ---- one target ---- */
 
-/* observe_target_run with the current fingerprint known (NULL: none). */
+/*
+ * observe_target_run with the current fingerprint known (NULL: none):
+ * the record, then the kind's own observation (target_observe).
+ */
 static int target_run(observe_target *out, const config_certificate *cert,
 		      const config_target *target, const char *chain_pem,
 		      const char *key_pem, const char *current_fp,
 		      const state_deploy *record, const config_policy *policy,
 		      unsigned flags)
 {
+	static const target_observation init = TARGET_OBSERVATION_INIT;
 	util_buf id = UTIL_BUF_INIT;
-	char hash[CONFIG_HASH_HEX_LEN + 1], fp[65];
+	char hash[CONFIG_HASH_HEX_LEN + 1], fp[UTIL_FINGERPRINT_HEX_LEN + 1];
+	target_material m;
+	target_env env;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->cert = cert;
 	out->target = target;
 	out->kind = target->type;
-	out->want_uid = out->want_gid = -1;
+	out->observed = init;
 	if ((error = observe_target_id(&id, cert, target)) < 0 ||
 	    !(out->id = util_buf_detach(&id)))
 		goto oom;
@@ -175,28 +158,31 @@ static int target_run(observe_target *out, const config_certificate *cert,
 		out->has_record = 1;
 		out->deployed_at = record->time;
 		out->deployed_ok = record->result == STATE_DEPLOY_OK;
-		if (record->fingerprint && observe_fingerprint_norm(fp, record->fingerprint) == 0)
+		if (util_fingerprint_norm(fp, record->fingerprint) == 0)
 			DUP(out->deployed_fingerprint, fp);
 		else
 			DUP(out->deployed_fingerprint, record->fingerprint);
 		DUP(out->deployed_config_hash, record->config_hash);
 		DUP(out->deploy_message, record->message);
 	}
-	switch (target->type) {
-	case CONFIG_TARGET_FILES:
-		if ((error = observe__files(out, chain_pem, key_pem, current_fp)) < 0)
-			goto done;
-		break;
-	case CONFIG_TARGET_PKCS12:
-	case CONFIG_TARGET_VAULT:
-		if ((error = observe__kind(out, policy, flags, chain_pem, key_pem,
-					   current_fp, record)) < 0)
-			goto done;
-		break;
-	default:
-		/* exec has nothing to look at */
-		out->present = OBSERVE_PRESENT_UNKNOWN;
-		break;
+	memset(&m, 0, sizeof(m));
+	m.name = cert->name;
+	m.chain_pem = chain_pem;
+	m.key_pem = key_pem;
+	m.fingerprint = current_fp;
+	m.cert = cert;
+	/* the version certops wrote is only worth trusting for what it wrote */
+	if (record && record->result == STATE_DEPLOY_OK &&
+	    util_fingerprint_equal(record->fingerprint, current_fp))
+		m.known_version = record->version;
+	env.policy = policy;
+	env.online = (flags & OBSERVE_ONLINE) != 0;
+	if ((error = target_observe(&out->observed, &env, target, &m)) == CERTOPS_ENOMEM)
+		goto done;
+	if (error < 0) {
+		/* a kind not built yet: the target cannot be observed */
+		error = observe__set_errorf(&out->observed.error, "%s", util_error_message());
+		util_error_clear();
 	}
 	goto done;
 oom:
@@ -212,7 +198,7 @@ int observe_target_run(observe_target *out, const config_certificate *cert,
 {
 	crypto_cert_info info;
 	util_buf hex = UTIL_BUF_INIT;
-	char fp[65];
+	char fp[UTIL_FINGERPRINT_HEX_LEN + 1];
 	const char *current_fp = NULL;
 	int error;
 
@@ -221,7 +207,7 @@ int observe_target_run(observe_target *out, const config_certificate *cert,
 		if (crypto_cert_parse(&info, chain_pem, strlen(chain_pem)) == 0) {
 			crypto_hex_encode(&hex, info.fingerprint, sizeof(info.fingerprint), 0);
 			crypto_cert_info_free(&info);
-			if (!util_buf_failed(&hex) && observe_fingerprint_norm(fp, hex.ptr) == 0)
+			if (!util_buf_failed(&hex) && util_fingerprint_norm(fp, hex.ptr) == 0)
 				current_fp = fp;
 		}
 		util_error_clear();
@@ -236,17 +222,17 @@ int observe_target_run(observe_target *out, const config_certificate *cert,
 
 static int meta_complete(const state_cert_meta *m)
 {
-	char fp[65];
+	char fp[UTIL_FINGERPRINT_HEX_LEN + 1];
 
 	return m->nsans && m->not_after > m->not_before && m->key_spec &&
-		m->fingerprint && observe_fingerprint_norm(fp, m->fingerprint) == 0;
+		m->fingerprint && util_fingerprint_norm(fp, m->fingerprint) == 0;
 }
 
 static int fill_current(observe_cert_current *c, const state_cert *sc)
 {
 	crypto_cert_info info;
 	util_buf hex = UTIL_BUF_INIT;
-	char fp[65];
+	char fp[UTIL_FINGERPRINT_HEX_LEN + 1];
 	size_t i, n;
 	int parsed = 0;
 
@@ -294,7 +280,7 @@ static int fill_current(observe_cert_current *c, const state_cert *sc)
 		c->not_before = sc->meta.not_before;
 		c->not_after = sc->meta.not_after;
 		DUP(c->serial, sc->meta.serial);
-		if (sc->meta.fingerprint && observe_fingerprint_norm(fp, sc->meta.fingerprint) == 0)
+		if (sc->meta.fingerprint && util_fingerprint_norm(fp, sc->meta.fingerprint) == 0)
 			DUP(c->fingerprint, fp);
 	}
 	if (!c->key_spec)
@@ -334,8 +320,7 @@ static int needs_key(const config_certificate *cert)
 	size_t i;
 
 	for (i = 0; i < cert->ndeploy; i++)
-		if (cert->deploy[i].type == CONFIG_TARGET_FILES &&
-		    (cert->deploy[i].files.key || cert->deploy[i].files.combined))
+		if (target_observe_needs_key(&cert->deploy[i]))
 			return 1;
 	return 0;
 }
@@ -454,10 +439,10 @@ static int observe_orphans(observe_result *obs, state *st,
 		o->name = names[i];
 		names[i] = NULL;
 		if (state_cert_current(&sc, st, o->name, 0) == 0) {
-			char fp[65];
+			char fp[UTIL_FINGERPRINT_HEX_LEN + 1];
 
 			o->not_after = sc->meta.not_after;
-			if (sc->meta.fingerprint && observe_fingerprint_norm(fp, sc->meta.fingerprint) == 0)
+			if (sc->meta.fingerprint && util_fingerprint_norm(fp, sc->meta.fingerprint) == 0)
 				DUP(o->fingerprint, fp);
 			state_cert_free(sc);
 			sc = NULL;

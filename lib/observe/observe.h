@@ -13,8 +13,11 @@
  * config_set given to observe_run, which must outlive the result.
  *
  * Fingerprints everywhere are the SHA-256 of the leaf certificate DER as 64
- * lowercase hex digits without separators (observe_fingerprint_norm turns
- * other spellings into this one).
+ * lowercase hex digits without separators (util_fingerprint_norm turns
+ * other spellings into this one; util_fingerprint_equal compares).
+ *
+ * Deploy targets are observed by their own kind (target_observe in
+ * lib/target): this module gathers, it does not know the kinds.
  */
 #ifndef CERTOPS_OBSERVE_H
 #define CERTOPS_OBSERVE_H
@@ -27,6 +30,7 @@
 #include "config/config.h"
 #include "config/policy.h"
 #include "state/state.h"
+#include "target/target.h"
 #include "util/buf.h"
 
 /* ---- target identity ---- */
@@ -97,66 +101,10 @@ typedef struct {
 
 /* ---- deploy targets ---- */
 
-/* The files a `files` target can write. */
-typedef enum {
-	OBSERVE_FILE_CERT = 0,  /* leaf only */
-	OBSERVE_FILE_CHAIN,     /* intermediates only */
-	OBSERVE_FILE_FULLCHAIN, /* leaf + intermediates */
-	OBSERVE_FILE_KEY,       /* private key */
-	OBSERVE_FILE_COMBINED,  /* private key, then leaf + intermediates */
-	OBSERVE_FILE__COUNT
-} observe_file_role;
-
-/* "cert", "chain", "fullchain", "key", "combined". */
-const char *observe_file_role_name(observe_file_role role);
-
 /*
- * Appends the exact bytes a `files` target writes for role, from the
- * store's chain_pem (leaf first) and key_pem: the one definition shared by
- * the files target (which writes them) and observe (which compares them).
- * Every PEM block ends in "\n".  CERTOPS_EINVALID when chain_pem holds no
- * certificate, or key_pem is NULL for KEY/COMBINED.
+ * One deploy target: its identity, the store's record of its last deploy,
+ * and what its kind's own observe op found (target_observe, target.h).
  */
-int observe_file_content(util_buf *out, observe_file_role role,
-			 const char *chain_pem, const char *key_pem);
-
-/* The mode a file of role must have under target (key files: t's mode). */
-unsigned observe_file_mode(const config_target *t, observe_file_role role);
-
-/* One configured file of a `files` target, as found on disk. */
-typedef struct {
-	observe_file_role role;
-	char *path;        /* dir joined with the configured name */
-	int exists;        /* 1: a regular file is there */
-	/*
-	 * 1: the bytes are exactly observe_file_content() of the current
-	 * certificate; 0: they differ; -1: not compared (no current
-	 * certificate, file missing or unreadable).
-	 */
-	int content_matches;
-	/*
-	 * Only filled when content_matches is 0 (to say how it drifted):
-	 * fingerprint of the first certificate in the file (NULL: none or
-	 * unparsable; always NULL for KEY), and for KEY/COMBINED whether the
-	 * key in the file belongs to the current certificate (1 yes, 0 no,
-	 * -1 unknown: no key found or not parsable).
-	 */
-	char *fingerprint;
-	int key_matches;
-	unsigned mode;     /* permission bits (07777) */
-	uid_t uid;
-	gid_t gid;
-	char *error;       /* could not stat/read it (not "missing"), or NULL */
-} observe_file;
-
-/* Presence of a target's deployed artifact, for every kind. */
-typedef enum {
-	OBSERVE_PRESENT_UNKNOWN = 0, /* not observable (exec) or error */
-	OBSERVE_PRESENT_NO,          /* nothing there */
-	OBSERVE_PRESENT_PARTIAL,     /* some files/fields missing */
-	OBSERVE_PRESENT_YES
-} observe_presence;
-
 struct observe_target {
 	const config_certificate *cert; /* borrowed */
 	const config_target *target;    /* borrowed: cert->deploy[index] */
@@ -166,35 +114,20 @@ struct observe_target {
 
 	/* The store's deployment record of id. */
 	int has_record;
-	char *deployed_fingerprint;
+	char *deployed_fingerprint; /* normalised when well-formed */
 	char *deployed_config_hash;
 	time_t deployed_at;
 	int deployed_ok;     /* record result was STATE_DEPLOY_OK */
 	char *deploy_message;/* the failure message, or NULL */
 
 	/*
-	 * What is there, for every kind: presence, the leaf fingerprint
-	 * found (NULL: none/unknown) and, for kinds other than files, a
-	 * drift description filled by the kind's observer (NULL: in sync or
-	 * not checked).  The planner reads files[] for `files` targets and
-	 * these generic fields for the others.
+	 * What is there, for every kind: presence, the leaf found, a drift
+	 * description, per-file findings for file-writing kinds, and
+	 * observed.error when the target could not be observed.  The planner
+	 * reads observed.files[] when there are any, observed.drift
+	 * otherwise.
 	 */
-	observe_presence present;
-	char *fingerprint;
-	char *drift;
-	char *detail;        /* opaque per-kind detail for display, or NULL */
-
-	/* `files` targets: one per configured file name, in role order. */
-	observe_file *files;
-	size_t nfiles;
-	/*
-	 * The owner/group the declaration asks for, resolved: -1 when none
-	 * is asked for or the name is unknown (then owner_error says so).
-	 */
-	long want_uid, want_gid;
-	char *owner_error;
-
-	char *error;         /* the target could not be observed, or NULL */
+	target_observation observed;
 };
 
 /* ---- verify probes (filled by the online observer, issue 7) ---- */
@@ -290,20 +223,14 @@ void observe_result_free(observe_result *obs);
  * Observes one target of cert into *out (cleared first; release with
  * observe_target_clear), given the current certificate's chain and key
  * PEM (NULL when there is none) and the deployment record (NULL: none).
- * Used by observe_run; exported for apply's re-checks and tests.  Without
- * a policy it does not read pkcs12 or vault targets (their present stays
- * OBSERVE_PRESENT_UNKNOWN); observe_run does, given observe_options.policy.
+ * Used by observe_run; exported for apply's re-checks and tests.  Offline
+ * and without a policy: kinds that need a secret or the network (pkcs12,
+ * vault) leave observed.present TARGET_PRESENT_UNKNOWN; observe_run reads
+ * them, given observe_options.policy and OBSERVE_ONLINE.
  */
 int observe_target_run(observe_target *out, const config_certificate *cert,
 		       const config_target *target, const char *chain_pem,
 		       const char *key_pem, const state_deploy *record);
 void observe_target_clear(observe_target *t);
-
-/*
- * Writes the normalised spelling of a fingerprint (hex with any case and
- * ':' separators) into out; returns 0, or CERTOPS_EINVALID when fp is not
- * 32 bytes of hex.
- */
-int observe_fingerprint_norm(char out[65], const char *fp);
 
 #endif

@@ -1,8 +1,7 @@
 /*
- * observe: the targets that need a secret or the network to be seen
- * (pkcs12, vault) and the `verify: tls` endpoints.  The kinds' own
- * observers are in lib/target (target_observe); this turns their drift
- * lists into the plain fields the planner reads.
+ * observe: what needs the network: the online switch and the `verify:
+ * tls` endpoints.  (Targets that need the network, vault, are read by
+ * their own kind, given target_env.online.)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,7 @@
 #include "observe/observe_internal.h"
 #include "observe/tls_probe.h"
 #include "observe/tls_verify.h"
-#include "target/target.h"
+#include "util/fingerprint.h"
 #include "util/error.h"
 
 unsigned observe_online_default(void)
@@ -21,66 +20,13 @@ unsigned observe_online_default(void)
 	return v && *v && strcmp(v, "0") ? 0 : OBSERVE_ONLINE;
 }
 
-int observe__kind(observe_target *t, const config_policy *policy, unsigned flags,
-		  const char *chain_pem, const char *key_pem, const char *current_fp,
-		  const state_deploy *record)
-{
-	target_drifts d = { NULL, 0 };
-	target_material m;
-	target_env env = { policy };
-	util_buf msg = UTIL_BUF_INIT;
-	size_t i;
-	int error = 0, missing = 0;
-
-	t->present = OBSERVE_PRESENT_UNKNOWN;
-	if (!policy || !chain_pem || !current_fp)
-		return 0;
-	if (t->kind == CONFIG_TARGET_VAULT && !(flags & OBSERVE_ONLINE))
-		return 0;
-	memset(&m, 0, sizeof(m));
-	m.name = t->cert->name;
-	m.chain_pem = chain_pem;
-	m.key_pem = key_pem;
-	m.fingerprint = current_fp;
-	m.cert = t->cert;
-	/* the version certops wrote is only worth trusting for what it wrote */
-	if (record && record->result == STATE_DEPLOY_OK && record->fingerprint &&
-	    !strcasecmp(record->fingerprint, current_fp))
-		m.known_version = record->version;
-	if ((error = target_observe(&d, &env, t->target, &m)) < 0) {
-		if (error == CERTOPS_ENOMEM)
-			goto done;
-		/* the check itself could not run: an observation error */
-		error = observe__set_errorf(&t->error, "%s", util_error_message());
-		util_error_clear();
-		goto done;
-	}
-	for (i = 0; i < d.count; i++) {
-		if (i)
-			util_buf_puts(&msg, "; ");
-		util_buf_printf(&msg, "%s: %s", d.items[i].path, d.items[i].what);
-		missing |= !strcmp(d.items[i].what, "missing");
-	}
-	if (util_buf_failed(&msg)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-		goto done;
-	}
-	t->present = missing ? OBSERVE_PRESENT_NO : OBSERVE_PRESENT_YES;
-	if (d.count && !(t->drift = util_buf_detach(&msg)))
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-done:
-	target_drifts_clear(&d);
-	util_buf_free(&msg);
-	return error;
-}
-
 /* The fingerprints of the older versions of cert (the caller frees each). */
 static int older_versions(char ***out, size_t *n, state *st, const char *name,
 			  const char *current)
 {
 	state_cert_meta *metas = NULL;
 	size_t count = 0, i;
-	char fp[65];
+	char fp[UTIL_FINGERPRINT_HEX_LEN + 1];
 	int error = 0;
 
 	*out = NULL;
@@ -97,8 +43,8 @@ static int older_versions(char ***out, size_t *n, state *st, const char *name,
 		goto done;
 	}
 	for (i = 0; i < count; i++) {
-		if (!metas[i].fingerprint || observe_fingerprint_norm(fp, metas[i].fingerprint) < 0 ||
-		    !strcmp(fp, current))
+		if (!metas[i].fingerprint || util_fingerprint_norm(fp, metas[i].fingerprint) < 0 ||
+		    util_fingerprint_equal(fp, current))
 			continue;
 		if (!((*out)[(*n)++] = strdup(fp))) {
 			error = util_error_set(CERTOPS_ENOMEM, "out of memory");

@@ -20,6 +20,7 @@
 #include "crypto/crypto.h"
 #include "observe/tls_probe.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 
 #define PROBE_DEFAULT_TIMEOUT_MS 10000
 
@@ -233,25 +234,6 @@ done:
 	return error;
 }
 
-/* Equal as fingerprints: case and ':' separators ignored. */
-static int fp_equal(const char *a, const char *b)
-{
-	if (!a || !b)
-		return 0;
-	for (;;) {
-		while (*a == ':')
-			a++;
-		while (*b == ':')
-			b++;
-		if (!*a || !*b)
-			return !*a && !*b;
-		if ((*a | 0x20) != (*b | 0x20))
-			return 0;
-		a++;
-		b++;
-	}
-}
-
 observe_tls_status observe_tls_classify(const char *served, const char *expected,
 					const char *const *older, size_t nolder)
 {
@@ -259,10 +241,10 @@ observe_tls_status observe_tls_classify(const char *served, const char *expected
 
 	if (!served || !served[0])
 		return OBSERVE_TLS_UNREACHABLE;
-	if (fp_equal(served, expected))
+	if (util_fingerprint_equal(served, expected))
 		return OBSERVE_TLS_SERVED;
 	for (i = 0; i < nolder; i++)
-		if (fp_equal(served, older[i]))
+		if (util_fingerprint_equal(served, older[i]))
 			return OBSERVE_TLS_STALE;
 	return OBSERVE_TLS_FOREIGN;
 }

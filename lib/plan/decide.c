@@ -13,6 +13,7 @@
 #include "plan/plan_internal.h"
 #include "util/duration.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 
 /* What the rules decided for one certificate before emitting actions. */
 typedef struct {
@@ -34,10 +35,6 @@ static void put_fp(util_buf *b, const char *fp)
 		util_buf_puts(b, "...");
 }
 
-static int fp_equal(const char *a, const char *b)
-{
-	return a && b && !strcasecmp(a, b);
-}
 
 static int is_forced(const config_certificate *c, const plan_options *o)
 {
@@ -207,15 +204,16 @@ static void sep(util_buf *b)
 static void files_drift(util_buf *b, const observe_target *t,
 			const observe_cert_current *cur)
 {
+	const target_observation *o = &t->observed;
 	size_t i;
 
-	if (t->owner_error) {
+	if (o->owner_error) {
 		sep(b);
-		util_buf_puts(b, t->owner_error);
+		util_buf_puts(b, o->owner_error);
 	}
-	for (i = 0; i < t->nfiles; i++) {
-		const observe_file *f = &t->files[i];
-		unsigned want_mode = observe_file_mode(t->target, f->role);
+	for (i = 0; i < o->nfiles; i++) {
+		const target_file *f = &o->files[i];
+		unsigned want_mode = target_file_mode(t->target, f->role);
 
 		if (!f->exists) {
 			sep(b);
@@ -232,7 +230,7 @@ static void files_drift(util_buf *b, const observe_target *t,
 		}
 		if (f->content_matches == 0) {
 			sep(b);
-			if (f->role == OBSERVE_FILE_KEY) {
+			if (f->role == TARGET_FILE_KEY) {
 				if (f->key_matches == 0)
 					util_buf_printf(b, "%s holds a key that does not belong "
 							"to the certificate", f->path);
@@ -240,17 +238,17 @@ static void files_drift(util_buf *b, const observe_target *t,
 					util_buf_printf(b, "%s differs from the stored key", f->path);
 			} else if (!f->fingerprint) {
 				util_buf_printf(b, "%s holds no certificate", f->path);
-			} else if (!fp_equal(f->fingerprint, cur->fingerprint)) {
+			} else if (!util_fingerprint_equal(f->fingerprint, cur->fingerprint)) {
 				util_buf_printf(b, "%s holds certificate ", f->path);
 				put_fp(b, f->fingerprint);
 				util_buf_puts(b, " instead of ");
 				put_fp(b, cur->fingerprint);
-			} else if (f->role == OBSERVE_FILE_COMBINED && f->key_matches == 0) {
+			} else if (f->role == TARGET_FILE_COMBINED && f->key_matches == 0) {
 				util_buf_printf(b, "%s holds a key that does not belong "
 						"to the certificate", f->path);
 			} else {
 				util_buf_printf(b, "%s differs from the issued %s", f->path,
-						f->role == OBSERVE_FILE_COMBINED ?
+						f->role == TARGET_FILE_COMBINED ?
 						"key and chain" : "chain");
 			}
 		}
@@ -259,15 +257,15 @@ static void files_drift(util_buf *b, const observe_target *t,
 			util_buf_printf(b, "%s has mode %04o, want %04o", f->path,
 					f->mode, want_mode);
 		}
-		if (t->want_uid >= 0 && (long)f->uid != t->want_uid) {
+		if (o->want_uid >= 0 && (long)f->uid != o->want_uid) {
 			sep(b);
 			util_buf_printf(b, "%s is owned by uid %ld, want %s (%ld)", f->path,
-					(long)f->uid, t->target->files.owner, t->want_uid);
+					(long)f->uid, t->target->files.owner, o->want_uid);
 		}
-		if (t->want_gid >= 0 && (long)f->gid != t->want_gid) {
+		if (o->want_gid >= 0 && (long)f->gid != o->want_gid) {
 			sep(b);
 			util_buf_printf(b, "%s has group gid %ld, want %s (%ld)", f->path,
-					(long)f->gid, t->target->files.group, t->want_gid);
+					(long)f->gid, t->target->files.group, o->want_gid);
 		}
 	}
 }
@@ -279,9 +277,9 @@ static void files_drift(util_buf *b, const observe_target *t,
 static int decide_deploy(plan_reason *reason, util_buf *msg,
 			 const observe_target *t, const observe_cert_current *cur)
 {
-	if (t->error) {
+	if (t->observed.error) {
 		*reason = PLAN_REASON_DRIFTED;
-		util_buf_printf(msg, "cannot be observed: %s", t->error);
+		util_buf_printf(msg, "cannot be observed: %s", t->observed.error);
 		return 1;
 	}
 	if (!t->has_record) {
@@ -302,7 +300,7 @@ static int decide_deploy(plan_reason *reason, util_buf *msg,
 		util_buf_puts(msg, "the target's declaration changed since the last deploy");
 		return 1;
 	}
-	if (!fp_equal(t->deployed_fingerprint, cur->fingerprint)) {
+	if (!util_fingerprint_equal(t->deployed_fingerprint, cur->fingerprint)) {
 		*reason = PLAN_REASON_NEW_CERTIFICATE;
 		util_buf_puts(msg, "deployed ");
 		put_fp(msg, t->deployed_fingerprint);
@@ -310,11 +308,12 @@ static int decide_deploy(plan_reason *reason, util_buf *msg,
 		put_fp(msg, cur->fingerprint);
 		return 1;
 	}
-	if (t->kind == CONFIG_TARGET_FILES)
+	/* per-file findings say more than the kind's summary */
+	if (t->observed.nfiles || t->observed.owner_error)
 		files_drift(msg, t, cur);
-	else if (t->drift)
-		util_buf_puts(msg, t->drift);
-	else if (t->present == OBSERVE_PRESENT_NO)
+	else if (t->observed.drift)
+		util_buf_puts(msg, t->observed.drift);
+	else if (t->observed.present == TARGET_PRESENT_NO)
 		util_buf_puts(msg, "nothing is there");
 	if (msg->size) {
 		*reason = PLAN_REASON_DRIFTED;
@@ -339,7 +338,7 @@ static int decide_hook(plan_reason *reason, util_buf *msg,
 		   strcmp(t->deployed_config_hash, t->config_hash)) {
 		*reason = PLAN_REASON_TARGET_CONFIG_CHANGED;
 		util_buf_puts(msg, "the hook's declaration changed since it last ran");
-	} else if (!fp_equal(t->deployed_fingerprint, cur->fingerprint)) {
+	} else if (!util_fingerprint_equal(t->deployed_fingerprint, cur->fingerprint)) {
 		*reason = PLAN_REASON_NEW_CERTIFICATE;
 		util_buf_puts(msg, "last run for ");
 		put_fp(msg, t->deployed_fingerprint);
@@ -458,7 +457,7 @@ static int plan_cert(plan *p, const observe_cert *oc, issue_decision *d,
 	/* an endpoint serving something else: run the hooks again */
 	for (i = 0; i < oc->nverifies; i++)
 		if (oc->present && oc->verifies[i].checked &&
-		    !fp_equal(oc->verifies[i].served_fingerprint, oc->cur.fingerprint))
+		    !util_fingerprint_equal(oc->verifies[i].served_fingerprint, oc->cur.fingerprint))
 			stale_serving = 1;
 	/* hooks: after every deploy of the certificate, in their order */
 	first_hook = p->count;
@@ -511,7 +510,7 @@ static int plan_cert(plan *p, const observe_cert *oc, issue_decision *d,
 			util_buf_printf(&msg, "check what %s serves", c->verify[i].connect);
 			reason = issue_id || ndeploys || nhooks ? PLAN_REASON_DEPLOYED :
 				PLAN_REASON_DRIFTED;
-			if (v && v->checked && !fp_equal(v->served_fingerprint, oc->cur.fingerprint)) {
+			if (v && v->checked && !util_fingerprint_equal(v->served_fingerprint, oc->cur.fingerprint)) {
 				/* v->status: observe_tls_status (tls_probe.h) */
 				if (!v->served_fingerprint) {
 					util_buf_printf(&msg, " (unreachable: %s)",

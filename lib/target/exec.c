@@ -26,13 +26,17 @@ static int exec_describe(util_buf *out, const config_target *t)
 	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
 }
 
-static int exec_observe(target_drifts *d, const target_env *env, const config_target *t,
+/*
+ * A hook leaves nothing behind to look at: presence stays unknown, no
+ * drift.  The planner decides from the deployment record alone.
+ */
+static int exec_observe(target_observation *o, const target_env *env, const config_target *t,
 			const target_material *m)
 {
-	(void)d;
 	(void)env;
 	(void)t;
 	(void)m;
+	o->present = TARGET_PRESENT_UNKNOWN;
 	return 0;
 }
 
@@ -130,4 +134,5 @@ const target_ops target__exec_ops = {
 	exec_describe,
 	exec_observe,
 	exec_deploy,
+	NULL,
 };

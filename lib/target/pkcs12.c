@@ -4,7 +4,8 @@
  * (default 0600) at a path the policy allows, checked at its real
  * location.  Observation opens the file with the declared password, so a
  * changed password, encryption or friendly name is drift as much as a
- * changed certificate.
+ * changed certificate.  Without a policy (the password cannot be read) or
+ * with nothing issued, it is not observed: presence stays unknown.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,9 @@
 #include "crypto/crypto.h"
 #include "crypto/pkcs12.h"
 #include "deploy_internal.h"
-#include "observe/observe.h"
 #include "target_internal.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 #include "util/fs.h"
 
 static int p12_describe(util_buf *out, const config_target *t)
@@ -32,81 +33,72 @@ static int p12_password(char **out, const target_env *env, const config_target *
 	return target__secret_read(out, env, &t->pkcs12.password);
 }
 
-/* Compares a fingerprint in m's spelling with raw bytes. */
-static int fp_matches(const char *hex, const unsigned char fp[32])
-{
-	util_buf b = UTIL_BUF_INIT;
-	size_t i = 0;
-	const char *p = hex;
-	int same = 1;
-
-	if (!hex || crypto_hex_encode(&b, fp, 32, 0) < 0 || b.size != 64) {
-		util_buf_free(&b);
-		return 0;
-	}
-	for (; *p && same; p++) {
-		if (*p == ':')
-			continue;
-		same = i < 64 && (*p | 0x20) == b.ptr[i];
-		i++;
-	}
-	same = same && i == 64;
-	util_buf_free(&b);
-	return same;
-}
-
-static int p12_observe(target_drifts *d, const target_env *env, const config_target *t,
+static int p12_observe(target_observation *o, const target_env *env, const config_target *t,
 		       const target_material *m)
 {
 	const char *path = t->pkcs12.path;
-	util_buf data = UTIL_BUF_INIT;
+	util_buf data = UTIL_BUF_INIT, found = UTIL_BUF_INIT;
 	crypto_pkcs12_info info;
 	char *pass = NULL;
 	struct stat st;
-	size_t before = d->count;
 	int error, rc = 0;
 
 	memset(&info, 0, sizeof(info));
+	if (!env || !env->policy || !m->chain_pem || !m->fingerprint)
+		return 0; /* the password may not be read, or nothing to compare */
+	o->present = TARGET_PRESENT_YES;
 	if ((error = util_fs_read_file(&data, path, 16 << 20)) < 0) {
-		rc = error == CERTOPS_ENOTFOUND ? target_drifts_add(d, path, "missing")
-						: target_drifts_add(d, path, "unreadable: %s", util_error_message());
+		if (error == CERTOPS_ENOTFOUND) {
+			o->present = TARGET_PRESENT_NO;
+			rc = target__drift_add(o, path, "missing");
+		} else {
+			rc = target__drift_add(o, path, "unreadable: %s", util_error_message());
+		}
 		goto done;
 	}
 	if ((error = p12_password(&pass, env, t)) < 0) {
-		rc = target_drifts_add(d, path, "password unavailable: %s", util_error_message());
+		rc = target__drift_add(o, path, "password unavailable: %s", util_error_message());
 		goto done;
 	}
 	if ((error = crypto_pkcs12_read(&info, data.ptr, data.size, pass)) < 0) {
 		rc = error == CERTOPS_EAUTH
-			? target_drifts_add(d, path, "the declared password does not open it")
-			: target_drifts_add(d, path, "unreadable: %s", util_error_message());
+			? target__drift_add(o, path, "the declared password does not open it")
+			: target__drift_add(o, path, "unreadable: %s", util_error_message());
 		goto done;
 	}
-	if (!fp_matches(m->fingerprint, info.fingerprint))
-		rc = target_drifts_add(d, path, "certificate differs");
-	if (!rc && d->count == before && !info.key_matches)
-		rc = target_drifts_add(d, path, info.has_key ? "key does not match the certificate"
-							  : "no private key");
-	if (!rc && d->count == before && pass && info.legacy_mac != (t->pkcs12.legacy != 0))
-		rc = target_drifts_add(d, path, "encryption %s, want %s",
+	if (crypto_hex_encode(&found, info.fingerprint, sizeof(info.fingerprint), 0) < 0 ||
+	    !(o->fingerprint = strdup(found.ptr))) {
+		rc = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		goto done;
+	}
+	/* one item: the first difference is what the redeploy repairs */
+	if (!util_fingerprint_equal(m->fingerprint, o->fingerprint))
+		rc = target__drift_add(o, path, "certificate differs");
+	else if (!info.key_matches)
+		rc = target__drift_add(o, path, info.has_key ? "key does not match the certificate"
+							     : "no private key");
+	else if (pass && info.legacy_mac != (t->pkcs12.legacy != 0))
+		rc = target__drift_add(o, path, "encryption %s, want %s",
 				       info.legacy_mac ? "legacy" : "modern",
 				       t->pkcs12.legacy ? "legacy" : "modern");
-	if (!rc && d->count == before && ((t->pkcs12.friendly_name == NULL) != (info.friendly_name == NULL) ||
-		    (info.friendly_name && strcmp(info.friendly_name, t->pkcs12.friendly_name))))
-		rc = target_drifts_add(d, path, "friendly name '%s', want '%s'",
+	else if ((t->pkcs12.friendly_name == NULL) != (info.friendly_name == NULL) ||
+		 (info.friendly_name && strcmp(info.friendly_name, t->pkcs12.friendly_name)))
+		rc = target__drift_add(o, path, "friendly name '%s', want '%s'",
 				       info.friendly_name ? info.friendly_name : "",
 				       t->pkcs12.friendly_name ? t->pkcs12.friendly_name : "");
-	if (!rc && d->count == before && stat(path, &st) == 0 && (st.st_mode & 07777) != t->pkcs12.mode)
-		rc = target_drifts_add(d, path, "mode %04o, want %04o",
+	else if (stat(path, &st) == 0 && (st.st_mode & 07777) != t->pkcs12.mode)
+		rc = target__drift_add(o, path, "mode %04o, want %04o",
 				       (unsigned)(st.st_mode & 07777), t->pkcs12.mode);
 done:
-	util_error_clear();
+	if (rc == 0)
+		util_error_clear();
 	crypto_pkcs12_info_free(&info);
 	if (pass) {
 		memset(pass, 0, strlen(pass));
 		free(pass);
 	}
 	util_buf_free(&data);
+	util_buf_free(&found);
 	return rc;
 }
 
@@ -128,8 +120,8 @@ static int p12_deploy(const target_env *env, const config_target *t, const targe
 	}
 	if ((error = p12_password(&pass, env, t)) < 0 ||
 	    (error = crypto_key_parse(&key, m->key_pem, strlen(m->key_pem))) < 0 ||
-	    (error = observe_file_content(&leaf, OBSERVE_FILE_CERT, m->chain_pem, NULL)) < 0 ||
-	    (error = observe_file_content(&chain, OBSERVE_FILE_CHAIN, m->chain_pem, NULL)) < 0)
+	    (error = target_file_content(&leaf, TARGET_FILE_CERT, m->chain_pem, NULL)) < 0 ||
+	    (error = target_file_content(&chain, TARGET_FILE_CHAIN, m->chain_pem, NULL)) < 0)
 		goto done;
 	o.password = pass;
 	if ((error = crypto_pkcs12_build(&der, leaf.ptr, leaf.size, chain.ptr, chain.size, key, &o)) < 0)
@@ -163,4 +155,5 @@ const target_ops target__pkcs12_ops = {
 	p12_describe,
 	p12_observe,
 	p12_deploy,
+	NULL,
 };

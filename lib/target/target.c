@@ -1,6 +1,6 @@
 /*
- * The target table and what the kinds share: drift lists, chain parts,
- * the write check on real locations.
+ * The target table and what the kinds share: observations and their
+ * drift text, the write check on real locations.
  */
 #include "target/target.h"
 
@@ -48,15 +48,27 @@ int target_describe(util_buf *out, const config_target *t)
 	return ops->describe(out, t);
 }
 
-int target_observe(target_drifts *drifts, const target_env *env,
+int target_observe(target_observation *out, const target_env *env,
 		   const config_target *t, const target_material *m)
 {
+	static const target_observation init = TARGET_OBSERVATION_INIT;
 	const target_ops *ops;
 	int error;
 
+	*out = init;
 	if ((error = get_ops(&ops, t)) < 0)
 		return error;
-	return ops->observe(drifts, env, t, m);
+	if ((error = ops->observe(out, env, t, m)) < 0 && error != CERTOPS_ENOMEM) {
+		/* the check itself could not run: an observation error */
+		free(out->error);
+		if (!(out->error = strdup(util_error_message())))
+			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		else
+			error = 0;
+		out->present = TARGET_PRESENT_UNKNOWN;
+		util_error_clear();
+	}
+	return error;
 }
 
 int target_deploy(const target_env *env, const config_target *t,
@@ -70,45 +82,50 @@ int target_deploy(const target_env *env, const config_target *t,
 	return ops->deploy(env, t, m);
 }
 
-int target_drifts_add(target_drifts *d, const char *path, const char *fmt, ...)
+int target_observe_needs_key(const config_target *t)
 {
-	util_buf what = UTIL_BUF_INIT;
-	target_drift *items;
-	va_list ap;
+	const target_ops *ops = target_ops_for(t->type);
 
-	va_start(ap, fmt);
-	util_buf_vprintf(&what, fmt, ap);
-	va_end(ap);
-	items = realloc(d->items, (d->count + 1) * sizeof(*items));
-	if (!items || util_buf_failed(&what)) {
-		if (items)
-			d->items = items;
-		util_buf_free(&what);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
-	}
-	d->items = items;
-	items[d->count].path = strdup(path);
-	items[d->count].what = util_buf_detach(&what);
-	if (!items[d->count].path || !items[d->count].what) {
-		free(items[d->count].path);
-		free(items[d->count].what);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
-	}
-	d->count++;
-	return 0;
+	return ops && ops->observe_needs_key && ops->observe_needs_key(t);
 }
 
-void target_drifts_clear(target_drifts *d)
+void target_observation_clear(target_observation *o)
 {
+	static const target_observation init = TARGET_OBSERVATION_INIT;
 	size_t i;
 
-	for (i = 0; i < d->count; i++) {
-		free(d->items[i].path);
-		free(d->items[i].what);
+	if (!o)
+		return;
+	free(o->fingerprint);
+	free(o->drift);
+	for (i = 0; i < o->nfiles; i++) {
+		free(o->files[i].path);
+		free(o->files[i].fingerprint);
+		free(o->files[i].error);
 	}
-	free(d->items);
-	d->items = NULL;
-	d->count = 0;
+	free(o->files);
+	free(o->owner_error);
+	free(o->error);
+	*o = init;
+}
+
+int target__drift_add(target_observation *o, const char *where, const char *fmt, ...)
+{
+	util_buf b = UTIL_BUF_INIT;
+	va_list ap;
+
+	if (o->drift)
+		util_buf_printf(&b, "%s; ", o->drift);
+	util_buf_printf(&b, "%s: ", where);
+	va_start(ap, fmt);
+	util_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (util_buf_failed(&b))
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	free(o->drift);
+	if (!(o->drift = util_buf_detach(&b)))
+		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	return 0;
 }
 
 int target__real_path(util_buf *out, const char *path)

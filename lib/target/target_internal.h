@@ -20,4 +20,11 @@ int target__real_path(util_buf *out, const char *path);
 int target__check_write(util_buf *real_out, const target_env *env,
 			const char *path);
 
+/*
+ * Appends "<where>: <what>" to o->drift (joined by "; "), what formatted
+ * from fmt; 0 or CERTOPS_ENOMEM (set).
+ */
+int target__drift_add(target_observation *o, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

@@ -9,7 +9,7 @@
 
 #include "crypto/crypto.h"
 #include "deploy_internal.h"
-#include "observe/observe.h"
+#include "target_internal.h"
 #include "target/vault_kv.h"
 #include "util/error.h"
 
@@ -53,7 +53,12 @@ static void token_free(char *token)
 	}
 }
 
-static int vault_observe(target_drifts *d, const target_env *env, const config_target *t,
+/*
+ * Read only online, with a policy that allows reading the token, and
+ * when something is issued; otherwise presence stays unknown (the
+ * planner trusts the deployment record).
+ */
+static int vault_observe(target_observation *o, const target_env *env, const config_target *t,
 			 const target_material *m)
 {
 	target_vault_names n = names_of(t);
@@ -63,20 +68,26 @@ static int vault_observe(target_drifts *d, const target_env *env, const config_t
 	util_buf where = UTIL_BUF_INIT;
 	int error, rc = 0;
 
-	vault_describe(&where, t);
+	if (!env || !env->online || !env->policy || !m->chain_pem || !m->fingerprint)
+		return 0;
+	o->present = TARGET_PRESENT_YES;
+	if ((rc = vault_describe(&where, t)) < 0)
+		goto done;
 	if ((error = client_for(&v, &token, env, t)) < 0 ||
 	    (error = target_vault_observe_cert(&st, NULL, v, t->vault.mount, t->vault.path, &n,
-					       m->fingerprint ? m->fingerprint : "",
-					       m->known_version)) < 0) {
-		rc = target_drifts_add(d, where.ptr, "unreadable: %s", util_error_message());
+					       m->fingerprint, m->known_version)) < 0) {
+		rc = target__drift_add(o, where.ptr, "unreadable: %s", util_error_message());
 		goto done;
 	}
+	if (st == TARGET_VAULT_MISSING)
+		o->present = TARGET_PRESENT_NO;
 	if (st != TARGET_VAULT_IN_SYNC)
-		rc = target_drifts_add(d, where.ptr, "%s",
+		rc = target__drift_add(o, where.ptr, "%s",
 				       st == TARGET_VAULT_CHANGED ? "certificate differs"
 								  : target_vault_state_name(st));
 done:
-	util_error_clear();
+	if (rc == 0)
+		util_error_clear();
 	target_vault_free(v);
 	token_free(token);
 	util_buf_free(&where);
@@ -100,9 +111,9 @@ static int vault_deploy(const target_env *env, const config_target *t, const tar
 		error = util_error_set(CERTOPS_EINVALID, "no private key for certificate '%s'", m->name);
 		goto done;
 	}
-	if ((error = observe_file_content(&leaf, OBSERVE_FILE_CERT, m->chain_pem, NULL)) < 0 ||
-	    (error = observe_file_content(&chain, OBSERVE_FILE_CHAIN, m->chain_pem, NULL)) < 0 ||
-	    (error = observe_file_content(&full, OBSERVE_FILE_FULLCHAIN, m->chain_pem, NULL)) < 0 ||
+	if ((error = target_file_content(&leaf, TARGET_FILE_CERT, m->chain_pem, NULL)) < 0 ||
+	    (error = target_file_content(&chain, TARGET_FILE_CHAIN, m->chain_pem, NULL)) < 0 ||
+	    (error = target_file_content(&full, TARGET_FILE_FULLCHAIN, m->chain_pem, NULL)) < 0 ||
 	    (error = crypto_cert_parse(&info, leaf.ptr, leaf.size)) < 0 ||
 	    (error = crypto_hex_encode(&fp, info.fingerprint, 32, 0)) < 0)
 		goto done;
@@ -134,4 +145,5 @@ const target_ops target__vault_ops = {
 	vault_describe,
 	vault_observe,
 	vault_deploy,
+	NULL,
 };

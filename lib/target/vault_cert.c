@@ -7,6 +7,7 @@
 
 #include "target/vault_kv.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 #include "util/log.h"
 
 #define NAME_OR(n, field, dflt) ((n) && (n)->field ? (n)->field : (dflt))
@@ -66,23 +67,6 @@ int target_vault_put_cert(int64_t *version_out, target_vault *v, const char *mou
 	}
 }
 
-/* Equal as fingerprints: case and ':' separators ignored. */
-static int fp_equal(const char *a, const char *b)
-{
-	for (;;) {
-		while (*a == ':')
-			a++;
-		while (*b == ':')
-			b++;
-		if (!*a || !*b)
-			return !*a && !*b;
-		if ((*a | 0x20) != (*b | 0x20))
-			return 0;
-		a++;
-		b++;
-	}
-}
-
 int target_vault_observe_cert(target_vault_state *state_out, int64_t *version_out,
 			      target_vault *v, const char *mount, const char *path,
 			      const target_vault_names *names, const char *fingerprint,
@@ -126,7 +110,7 @@ int target_vault_observe_cert(target_vault_state *state_out, int64_t *version_ou
 	if (!got)
 		*state_out = TARGET_VAULT_NO_FINGERPRINT;
 	else
-		*state_out = fp_equal(got, fingerprint) ? TARGET_VAULT_IN_SYNC : TARGET_VAULT_CHANGED;
+		*state_out = util_fingerprint_equal(got, fingerprint) ? TARGET_VAULT_IN_SYNC : TARGET_VAULT_CHANGED;
 	if (version_out && s.version)
 		*version_out = s.version;
 	target_vault_secret_free(&s);

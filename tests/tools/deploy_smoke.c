@@ -133,7 +133,7 @@ int main(int argc, char **argv)
 	}
 	m = (target_material){ .name = cert->name, .chain_pem = chain.ptr, .key_pem = key.ptr,
 			       .fingerprint = fp.ptr, .cert = cert };
-	env = (target_env){ policy };
+	env = (target_env){ policy, 1 }; /* online: vault is read too */
 	printf("fingerprint=%s\n", fp.ptr);
 
 	if (verify_only) {
@@ -154,17 +154,16 @@ int main(int argc, char **argv)
 		int e;
 
 		if (observe) {
-			target_drifts dr = { NULL, 0 };
-			size_t k;
-			if (ops->observe(&dr, &env, t, &m) < 0) {
+			target_observation o = TARGET_OBSERVATION_INIT;
+
+			if (target_observe(&o, &env, t, &m) < 0) {
 				fprintf(stderr, "deploy_smoke: %s\n", util_error_message());
 				goto done;
 			}
-			printf("drift.%zu=", i);
-			for (k = 0; k < dr.count; k++)
-				printf("%s%s: %s", k ? "; " : "", dr.items[k].path, dr.items[k].what);
-			printf("\n");
-			target_drifts_clear(&dr);
+			printf("drift.%zu=%s\n", i, o.drift ? o.drift : "");
+			if (o.error)
+				printf("observe_error.%zu=%s\n", i, o.error);
+			target_observation_clear(&o);
 			continue;
 		}
 		e = t->type == CONFIG_TARGET_EXEC ? target_exec_deploy_cert(&env, t, &m, cert)

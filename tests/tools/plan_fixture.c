@@ -5,7 +5,7 @@
  * first identifier (so declare one identifier each and key ecdsa-p256),
  * stored as current in STATE_DIR; every ACME issuer an account; and,
  * unless --no-deploy, every files target its files (written as the files
- * target writes them, observe_file_content) and every target a deployment
+ * target writes them, target_file_content) and every target a deployment
  * record.  Prints "fixture: N certificates, M targets".
  */
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include "observe/observe.h"
 #include "plan/plan.h"
 #include "state/state.h"
+#include "target/target.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -27,14 +28,14 @@ static int die(const char *what)
 }
 
 static const struct {
-	observe_file_role role;
+	target_file_role role;
 	size_t off;
 } roles[] = {
-	{ OBSERVE_FILE_CERT, offsetof(config_target, files.cert) },
-	{ OBSERVE_FILE_CHAIN, offsetof(config_target, files.chain) },
-	{ OBSERVE_FILE_FULLCHAIN, offsetof(config_target, files.fullchain) },
-	{ OBSERVE_FILE_KEY, offsetof(config_target, files.key) },
-	{ OBSERVE_FILE_COMBINED, offsetof(config_target, files.combined) },
+	{ TARGET_FILE_CERT, offsetof(config_target, files.cert) },
+	{ TARGET_FILE_CHAIN, offsetof(config_target, files.chain) },
+	{ TARGET_FILE_FULLCHAIN, offsetof(config_target, files.fullchain) },
+	{ TARGET_FILE_KEY, offsetof(config_target, files.key) },
+	{ TARGET_FILE_COMBINED, offsetof(config_target, files.combined) },
 };
 
 static int write_files(const config_target *t, const char *chain, const char *key)
@@ -53,9 +54,9 @@ static int write_files(const config_target *t, const char *chain, const char *ke
 		util_buf_clear(&path);
 		util_buf_clear(&data);
 		util_fs_join(&path, t->files.dir, name);
-		if ((error = observe_file_content(&data, roles[i].role, chain, key)) < 0 ||
+		if ((error = target_file_content(&data, roles[i].role, chain, key)) < 0 ||
 		    (error = util_fs_write_atomic(path.ptr, data.ptr, data.size,
-						  observe_file_mode(t, roles[i].role))) < 0)
+						  target_file_mode(t, roles[i].role))) < 0)
 			goto done;
 	}
 done:

@@ -23,6 +23,7 @@
 #include "plan/plan.h"
 #include "state/state.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 #include "util/fs.h"
 
 #define FP_REST "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
@@ -86,13 +87,13 @@ static void path_of(util_buf *b, const char *rel)
 }
 
 /* Writes a files target's file as the files target would. */
-static void deploy_file(const char *rel, observe_file_role role, const test_cert *c,
+static void deploy_file(const char *rel, target_file_role role, const test_cert *c,
 			unsigned mode)
 {
 	util_buf p = UTIL_BUF_INIT, data = UTIL_BUF_INIT;
 
 	path_of(&p, rel);
-	assert_int_equal(observe_file_content(&data, role, c->chain, c->key), 0);
+	assert_int_equal(target_file_content(&data, role, c->chain, c->key), 0);
 	assert_int_equal(util_fs_write_atomic(p.ptr, data.ptr, data.size, mode), 0);
 	util_buf_free(&p);
 	util_buf_free(&data);
@@ -154,11 +155,11 @@ static int setup(void **vs)
 	assert_int_equal(util_fs_mkdir_p(p.ptr, 0755), 0);
 	path_of(&p, "b");
 	assert_int_equal(util_fs_mkdir_p(p.ptr, 0755), 0);
-	deploy_file("a/fullchain.pem", OBSERVE_FILE_FULLCHAIN, &f->cert, 0644);
-	deploy_file("a/privkey.pem", OBSERVE_FILE_KEY, &f->cert, 0600);
-	deploy_file("b/cert.pem", OBSERVE_FILE_CERT, &f->cert, 0644);
-	deploy_file("b/chain.pem", OBSERVE_FILE_CHAIN, &f->cert, 0644);
-	deploy_file("b/all.pem", OBSERVE_FILE_COMBINED, &f->cert, 0600);
+	deploy_file("a/fullchain.pem", TARGET_FILE_FULLCHAIN, &f->cert, 0644);
+	deploy_file("a/privkey.pem", TARGET_FILE_KEY, &f->cert, 0600);
+	deploy_file("b/cert.pem", TARGET_FILE_CERT, &f->cert, 0644);
+	deploy_file("b/chain.pem", TARGET_FILE_CHAIN, &f->cert, 0644);
+	deploy_file("b/all.pem", TARGET_FILE_COMBINED, &f->cert, 0600);
 	for (i = 0; i < 2; i++) {
 		memset(&rec, 0, sizeof(rec));
 		rec.target = i ? "www:files[1]" : "www:files[0]";
@@ -225,14 +226,14 @@ static void test_in_sync(void **vs)
 	assert_true(obs->issuers[0].has_account);
 	assert_int_equal(oc->ntargets, 2);
 	assert_string_equal(oc->targets[0].id, "www:files[0]");
-	assert_int_equal(oc->targets[0].nfiles, 2);
-	assert_int_equal(oc->targets[1].nfiles, 3);
+	assert_int_equal(oc->targets[0].observed.nfiles, 2);
+	assert_int_equal(oc->targets[1].observed.nfiles, 3);
 	for (i = 0; i < 2; i++) {
 		assert_true(oc->targets[i].has_record);
-		assert_int_equal(oc->targets[i].present, OBSERVE_PRESENT_YES);
-		assert_string_equal(oc->targets[i].fingerprint, f->cert.fp);
-		for (j = 0; j < oc->targets[i].nfiles; j++)
-			assert_int_equal(oc->targets[i].files[j].content_matches, 1);
+		assert_int_equal(oc->targets[i].observed.present, TARGET_PRESENT_YES);
+		assert_string_equal(oc->targets[i].observed.fingerprint, f->cert.fp);
+		for (j = 0; j < oc->targets[i].observed.nfiles; j++)
+			assert_int_equal(oc->targets[i].observed.files[j].content_matches, 1);
 	}
 	assert_int_equal(obs->norphan_certs, 0);
 	assert_int_equal(obs->norphan_targets, 0);
@@ -269,8 +270,8 @@ static void test_other_certificate_and_key(void **vs)
 	plan *p;
 
 	make_cert(&other, "www.example.com");
-	deploy_file("b/cert.pem", OBSERVE_FILE_CERT, &other, 0644);
-	deploy_file("b/all.pem", OBSERVE_FILE_COMBINED, &other, 0600);
+	deploy_file("b/cert.pem", TARGET_FILE_CERT, &other, 0644);
+	deploy_file("b/all.pem", TARGET_FILE_COMBINED, &other, 0600);
 	p = observe_and_plan(f, NULL);
 	assert_int_equal(p->count, 1);
 	assert_string_equal(p->actions[0].id, "deploy:www:files[1]");
@@ -281,12 +282,12 @@ static void test_other_certificate_and_key(void **vs)
 	plan_free(p);
 
 	/* the right certificate but a foreign key */
-	deploy_file("b/cert.pem", OBSERVE_FILE_CERT, &f->cert, 0644);
+	deploy_file("b/cert.pem", TARGET_FILE_CERT, &f->cert, 0644);
 	{
 		test_cert mixed = { f->cert.chain, other.key, NULL };
 
-		deploy_file("b/all.pem", OBSERVE_FILE_COMBINED, &mixed, 0600);
-		deploy_file("a/privkey.pem", OBSERVE_FILE_KEY, &mixed, 0600);
+		deploy_file("b/all.pem", TARGET_FILE_COMBINED, &mixed, 0600);
+		deploy_file("a/privkey.pem", TARGET_FILE_KEY, &mixed, 0600);
 	}
 	p = observe_and_plan(f, NULL);
 	assert_int_equal(p->count, 2);
@@ -309,7 +310,16 @@ static void test_missing_file_and_dir(void **vs)
 	path_of(&path, "b/chain.pem");
 	assert_int_equal(unlink(path.ptr), 0);
 	p = observe_and_plan(f, &obs);
-	assert_int_equal(obs->certs[0].targets[1].present, OBSERVE_PRESENT_PARTIAL);
+	assert_int_equal(obs->certs[0].targets[1].observed.present, TARGET_PRESENT_PARTIAL);
+	/* the kind's own summary, beside the per-file findings the plan reads */
+	{
+		util_buf want = UTIL_BUF_INIT;
+
+		util_buf_printf(&want, "%s: missing", path.ptr);
+		assert_string_equal(obs->certs[0].targets[1].observed.drift, want.ptr);
+		assert_null(obs->certs[0].targets[0].observed.drift);
+		util_buf_free(&want);
+	}
 	assert_int_equal(p->count, 1);
 	util_buf_puts(&path, " is missing");
 	assert_string_equal(p->actions[0].message, path.ptr);
@@ -365,8 +375,8 @@ static void test_no_store(void **vs)
 	assert_false(obs->certs[0].present);
 	assert_false(obs->issuers[0].has_account);
 	assert_string_equal(obs->issuers[0].directory_url, "https://acme.example/dir");
-	assert_true(obs->certs[0].targets[0].files[0].exists);
-	assert_int_equal(obs->certs[0].targets[0].files[0].content_matches, -1);
+	assert_true(obs->certs[0].targets[0].observed.files[0].exists);
+	assert_int_equal(obs->certs[0].targets[0].observed.files[0].content_matches, -1);
 	observe_result_free(obs);
 }
 
@@ -376,16 +386,25 @@ static void test_file_content_and_fingerprints(void **vs)
 	util_buf b = UTIL_BUF_INIT;
 	char fp[65];
 
-	assert_int_equal(observe_file_content(&b, OBSERVE_FILE_CERT, f->cert.chain, NULL), 0);
+	assert_int_equal(target_file_content(&b, TARGET_FILE_CERT, f->cert.chain, NULL), 0);
 	assert_int_equal(strstr(b.ptr, "-----END CERTIFICATE-----\n") + 26 - b.ptr, (long)b.size);
 	util_buf_clear(&b);
-	assert_int_equal(observe_file_content(&b, OBSERVE_FILE_KEY, f->cert.chain, NULL),
+	assert_int_equal(target_file_content(&b, TARGET_FILE_KEY, f->cert.chain, NULL),
 			 CERTOPS_EINVALID);
-	assert_int_equal(observe_file_content(&b, OBSERVE_FILE_FULLCHAIN, "junk", NULL),
+	assert_int_equal(target_file_content(&b, TARGET_FILE_FULLCHAIN, "junk", NULL),
 			 CERTOPS_EINVALID);
-	assert_int_equal(observe_fingerprint_norm(fp, "SHA256:AA:" FP_REST), 0);
+	assert_int_equal(util_fingerprint_norm(fp, "SHA256:AA:" FP_REST), 0);
 	assert_string_equal(fp, "aa" FP_REST_LOWER);
-	assert_int_equal(observe_fingerprint_norm(fp, "abc"), CERTOPS_EINVALID);
+	assert_int_equal(util_fingerprint_norm(fp, "abc"), CERTOPS_EINVALID);
+	assert_int_equal(util_fingerprint_norm(fp, "aa" FP_REST "00"), CERTOPS_EINVALID);
+	assert_int_equal(util_fingerprint_norm(fp, "zz" FP_REST), CERTOPS_EINVALID);
+	/* the one comparison: spellings agree, malformed never equals */
+	assert_true(util_fingerprint_equal("SHA256:AA:" FP_REST, "aa" FP_REST_LOWER));
+	assert_false(util_fingerprint_equal("aa" FP_REST, "ab" FP_REST));
+	assert_false(util_fingerprint_equal("abc", "abc"));
+	assert_false(util_fingerprint_equal("", ""));
+	assert_false(util_fingerprint_equal(NULL, NULL));
+	assert_false(util_fingerprint_equal("aa" FP_REST, NULL));
 	util_buf_free(&b);
 }
 
@@ -417,7 +436,7 @@ static void test_many_certificates(void **vs)
 		util_buf_clear(&id);
 		util_buf_printf(&id, "%s:files[0]", set->certificates[i]->name);
 		assert_string_equal(obs->certs[i].targets[0].id, id.ptr);
-		assert_int_equal(obs->certs[i].targets[0].present, OBSERVE_PRESENT_NO);
+		assert_int_equal(obs->certs[i].targets[0].observed.present, TARGET_PRESENT_NO);
 	}
 	observe_result_free(obs);
 	config_set_free(set);

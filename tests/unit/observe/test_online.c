@@ -122,7 +122,7 @@ static int teardown(void **vs)
 static void deploy(fx *f, size_t i)
 {
 	const config_certificate *c = f->set->certificates[0];
-	target_env env = { f->policy };
+	target_env env = { f->policy, 0 };
 	target_material m;
 	state_deploy rec;
 	util_buf id = UTIL_BUF_INIT;
@@ -173,11 +173,11 @@ static void test_pkcs12_in_sync_then_password_drift(void **vs)
 	deploy(f, 1);
 	p = observe_and_plan(f, f->policy, &obs);
 	t = &obs->certs[0].targets[0];
-	assert_int_equal(t->present, OBSERVE_PRESENT_YES);
-	assert_null(t->drift);
-	assert_null(t->error);
+	assert_int_equal(t->observed.present, TARGET_PRESENT_YES);
+	assert_null(t->observed.drift);
+	assert_null(t->observed.error);
 	/* exec has nothing to observe */
-	assert_int_equal(obs->certs[0].targets[1].present, OBSERVE_PRESENT_UNKNOWN);
+	assert_int_equal(obs->certs[0].targets[1].observed.present, TARGET_PRESENT_UNKNOWN);
 	assert_false(plan_has_changes(p));
 	plan_free(p);
 	observe_result_free(obs);
@@ -186,8 +186,8 @@ static void test_pkcs12_in_sync_then_password_drift(void **vs)
 	setenv("CERTOPS_TEST_P12", "second-password", 1);
 	p = observe_and_plan(f, f->policy, &obs);
 	t = &obs->certs[0].targets[0];
-	assert_non_null(t->drift);
-	assert_non_null(strstr(t->drift, "www.p12: the declared password does not open it"));
+	assert_non_null(t->observed.drift);
+	assert_non_null(strstr(t->observed.drift, "www.p12: the declared password does not open it"));
 	assert_non_null(a = plan_find(p, "deploy:www:pkcs12[0]"));
 	assert_string_equal(plan_reason_name(a->reason), "Drifted");
 	/* and the hook after it runs again */
@@ -197,8 +197,8 @@ static void test_pkcs12_in_sync_then_password_drift(void **vs)
 
 	/* without a policy the secret is not read: the record is trusted */
 	p = observe_and_plan(f, NULL, &obs);
-	assert_int_equal(obs->certs[0].targets[0].present, OBSERVE_PRESENT_UNKNOWN);
-	assert_null(obs->certs[0].targets[0].drift);
+	assert_int_equal(obs->certs[0].targets[0].observed.present, TARGET_PRESENT_UNKNOWN);
+	assert_null(obs->certs[0].targets[0].observed.drift);
 	assert_false(plan_has_changes(p));
 	plan_free(p);
 	observe_result_free(obs);
@@ -206,7 +206,7 @@ static void test_pkcs12_in_sync_then_password_drift(void **vs)
 	/* redeployed with the new password: in sync again */
 	deploy(f, 0);
 	p = observe_and_plan(f, f->policy, &obs);
-	assert_null(obs->certs[0].targets[0].drift);
+	assert_null(obs->certs[0].targets[0].observed.drift);
 	assert_null(plan_find(p, "deploy:www:pkcs12[0]"));
 	plan_free(p);
 	observe_result_free(obs);
@@ -229,8 +229,8 @@ static void test_pkcs12_missing(void **vs)
 		util_buf_free(&path);
 	}
 	p = observe_and_plan(f, f->policy, &obs);
-	assert_int_equal(obs->certs[0].targets[0].present, OBSERVE_PRESENT_NO);
-	assert_non_null(strstr(obs->certs[0].targets[0].drift, "www.p12: missing"));
+	assert_int_equal(obs->certs[0].targets[0].observed.present, TARGET_PRESENT_NO);
+	assert_non_null(strstr(obs->certs[0].targets[0].observed.drift, "www.p12: missing"));
 	assert_non_null(plan_find(p, "deploy:www:pkcs12[0]"));
 	plan_free(p);
 	observe_result_free(obs);

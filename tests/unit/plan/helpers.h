@@ -103,13 +103,13 @@ static inline void set_in_sync(observe_cert *oc, const char *fp)
 		t->deployed_fingerprint = strdup(fp);
 		free(t->deployed_config_hash);
 		t->deployed_config_hash = strdup(t->config_hash);
-		t->present = OBSERVE_PRESENT_YES;
-		for (j = 0; j < t->nfiles; j++) {
-			observe_file *f = &t->files[j];
+		t->observed.present = TARGET_PRESENT_YES;
+		for (j = 0; j < t->observed.nfiles; j++) {
+			target_file *f = &t->observed.files[j];
 
 			f->exists = 1;
 			f->content_matches = 1;
-			f->mode = observe_file_mode(t->target, f->role);
+			f->mode = target_file_mode(t->target, f->role);
 			free(f->error);
 			f->error = NULL;
 		}

@@ -327,8 +327,8 @@ static void test_drift_missing_file_only_that_target(void **vs)
 
 	all_in_sync(f);
 	t = &ocert(f->obs, "www")->targets[0];
-	t->files[0].exists = 0;
-	t->files[0].content_matches = -1;
+	t->observed.files[0].exists = 0;
+	t->observed.files[0].content_matches = -1;
 	replan(f, T0);
 	a = must_find(f->p, "deploy:www:files[0]");
 	assert_string_equal(plan_reason_name(a->reason), "Drifted");
@@ -352,13 +352,13 @@ static void test_drift_mode(void **vs)
 
 	all_in_sync(f);
 	t = &ocert(f->obs, "www")->targets[0];
-	t->files[1].mode = 0644; /* the key */
+	t->observed.files[1].mode = 0644; /* the key */
 	replan(f, T0);
 	assert_string_equal(must_find(f->p, "deploy:www:files[0]")->message,
 			    "/nonexistent/certops/www/privkey.pem has mode 0644, want 0600");
 	/* certificates are 0644: 0600 on cert.pem is drift too */
 	t = &ocert(f->obs, "www")->targets[1];
-	t->files[0].mode = 0600;
+	t->observed.files[0].mode = 0600;
 	replan(f, T0);
 	assert_string_equal(must_find(f->p, "deploy:www:files[1]")->message,
 			    "/nonexistent/certops/www2/cert.pem has mode 0600, want 0644");
@@ -372,10 +372,10 @@ static void test_drift_other_certificate_and_key(void **vs)
 
 	all_in_sync(f);
 	t = &ocert(f->obs, "www")->targets[0];
-	t->files[0].content_matches = 0;
-	t->files[0].fingerprint = strdup(FP_B);
-	t->files[1].content_matches = 0;
-	t->files[1].key_matches = 0;
+	t->observed.files[0].content_matches = 0;
+	t->observed.files[0].fingerprint = strdup(FP_B);
+	t->observed.files[1].content_matches = 0;
+	t->observed.files[1].key_matches = 0;
 	replan(f, T0);
 	a = must_find(f->p, "deploy:www:files[0]");
 	assert_string_equal(a->message,
@@ -384,15 +384,15 @@ static void test_drift_other_certificate_and_key(void **vs)
 			    "/nonexistent/certops/www/privkey.pem holds a key that does not "
 			    "belong to the certificate");
 	/* same leaf, other bytes (a chain edited by hand) */
-	t->files[1].content_matches = 1;
-	free(t->files[0].fingerprint);
-	t->files[0].fingerprint = strdup(FP_A);
+	t->observed.files[1].content_matches = 1;
+	free(t->observed.files[0].fingerprint);
+	t->observed.files[0].fingerprint = strdup(FP_A);
 	replan(f, T0);
 	assert_string_equal(must_find(f->p, "deploy:www:files[0]")->message,
 			    "/nonexistent/certops/www/fullchain.pem differs from the issued chain");
 	/* not a certificate at all */
-	free(t->files[0].fingerprint);
-	t->files[0].fingerprint = NULL;
+	free(t->observed.files[0].fingerprint);
+	t->observed.files[0].fingerprint = NULL;
 	replan(f, T0);
 	assert_string_equal(must_find(f->p, "deploy:www:files[0]")->message,
 			    "/nonexistent/certops/www/fullchain.pem holds no certificate");
@@ -405,8 +405,8 @@ static void test_drift_owner(void **vs)
 
 	all_in_sync(f);
 	t = &ocert(f->obs, "www")->targets[1];
-	t->want_uid = 0;
-	t->files[0].uid = 1000;
+	t->observed.want_uid = 0;
+	t->observed.files[0].uid = 1000;
 	replan(f, T0);
 	assert_non_null(strstr(must_find(f->p, "deploy:www:files[1]")->message,
 			       "cert.pem is owned by uid 1000"));
@@ -514,7 +514,7 @@ static void test_observation_error_redeploys(void **vs)
 
 	all_in_sync(f);
 	t = &ocert(f->obs, "www")->targets[1];
-	t->files[0].error = strdup("cannot stat '/x/cert.pem': Permission denied");
+	t->observed.files[0].error = strdup("cannot stat '/x/cert.pem': Permission denied");
 	replan(f, T0);
 	assert_string_equal(must_find(f->p, "deploy:www:files[1]")->message,
 			    "cannot stat '/x/cert.pem': Permission denied");

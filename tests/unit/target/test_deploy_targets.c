@@ -116,75 +116,161 @@ static const config_target *target(fixture *f, size_t i)
 	return &f->set->certificates[0]->deploy[i];
 }
 
-/* Observes t and returns the drift text ("" when in sync; caller frees). */
+/*
+ * Observes target i through its table with m and returns the drift text
+ * ("" when in sync; caller frees); *present (may be NULL) gets presence.
+ */
+static char *observe_m(fixture *f, const target_ops *ops, size_t i, const target_material *m,
+		       target_presence *present)
+{
+	target_observation o = TARGET_OBSERVATION_INIT;
+	target_env env = { f->policy, 0 };
+	char *drift;
+
+	assert_ptr_equal(target_ops_for(target(f, i)->type), ops);
+	assert_int_equal(target_observe(&o, &env, target(f, i), m), 0);
+	assert_null(o.error);
+	drift = strdup(o.drift ? o.drift : "");
+	if (present)
+		*present = o.present;
+	target_observation_clear(&o);
+	return drift;
+}
+
 static char *observe(fixture *f, const target_ops *ops, size_t i)
 {
-	target_drifts d = { NULL, 0 };
-	target_env env = { f->policy };
-	util_buf out = UTIL_BUF_INIT;
-	size_t k;
+	return observe_m(f, ops, i, &f->m, NULL);
+}
 
-	assert_int_equal(ops->observe(&d, &env, target(f, i), &f->m), 0);
-	for (k = 0; k < d.count; k++)
-		util_buf_printf(&out, "%s%s", k ? "; " : "", d.items[k].what);
-	target_drifts_clear(&d);
-	return util_buf_detach(&out);
+/* "<dir>/p12/www.pfx: <what>", the drift item of the PFX file. */
+static char *pfx_drift(fixture *f, const char *what)
+{
+	util_buf b = UTIL_BUF_INIT;
+
+	util_buf_printf(&b, "%s/p12/www.pfx: %s", f->dir, what);
+	return util_buf_detach(&b);
+}
+
+static void assert_drift(fixture *f, const target_ops *ops, size_t i, const char *what)
+{
+	char *got = observe(f, ops, i), *want = what[0] ? pfx_drift(f, what) : strdup("");
+
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
 }
 
 static void test_pkcs12_deploy_and_drift(void **state)
 {
 	fixture *f = *state;
-	target_env env = { f->policy };
+	target_env env = { f->policy, 0 };
 	const target_ops *ops = &target__pkcs12_ops;
+	target_observation o = TARGET_OBSERVATION_INIT;
+	target_presence present;
 	util_buf path = UTIL_BUF_INIT, id = UTIL_BUF_INIT;
 	struct stat st;
 	char *drift;
 
-	drift = observe(f, ops, 1);
-	assert_string_equal(drift, "missing");
+	drift = observe_m(f, ops, 1, &f->m, &present);
+	assert_int_equal(present, TARGET_PRESENT_NO);
 	free(drift);
+	assert_drift(f, ops, 1, "missing");
 	assert_int_equal(ops->deploy(&env, target(f, 1), &f->m), 0);
 	util_buf_printf(&path, "%s/p12/www.pfx", f->dir);
 	assert_int_equal(stat(path.ptr, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	drift = observe(f, ops, 1);
-	assert_string_equal(drift, "");
-	free(drift);
+	/* in sync: present, the leaf found is ours */
+	assert_int_equal(target_observe(&o, &env, target(f, 1), &f->m), 0);
+	assert_int_equal(o.present, TARGET_PRESENT_YES);
+	assert_null(o.drift);
+	assert_null(o.error);
+	assert_string_equal(o.fingerprint, f->fp.ptr);
+	assert_int_equal(o.nfiles, 0);
+	target_observation_clear(&o);
 	/* The same file seen through changed declarations. */
-	drift = observe(f, ops, 2);
-	assert_string_equal(drift, "the declared password does not open it");
-	free(drift);
-	drift = observe(f, ops, 3);
-	assert_string_equal(drift, "encryption modern, want legacy");
-	free(drift);
-	drift = observe(f, ops, 4);
-	assert_string_equal(drift, "friendly name 'www', want 'other'");
-	free(drift);
-	/* Another certificate is drift too. */
+	assert_drift(f, ops, 2, "the declared password does not open it");
+	assert_drift(f, ops, 3, "encryption modern, want legacy");
+	assert_drift(f, ops, 4, "friendly name 'www', want 'other'");
+	/* Another certificate is drift too (any spelling of ours is not). */
 	{
 		target_material other = f->m;
+		util_buf upper = UTIL_BUF_INIT;
+		size_t k;
+
 		other.fingerprint = "00";
-		target_drifts d = { NULL, 0 };
-		assert_int_equal(ops->observe(&d, &env, target(f, 1), &other), 0);
-		assert_int_equal(d.count, 1);
-		assert_string_equal(d.items[0].what, "certificate differs");
-		target_drifts_clear(&d);
+		drift = observe_m(f, ops, 1, &other, &present);
+		assert_int_equal(present, TARGET_PRESENT_YES);
+		free(drift);
+		for (k = 0; k < f->fp.size; k++)
+			util_buf_printf(&upper, "%s%c", k && k % 2 == 0 ? ":" : "",
+					f->fp.ptr[k] >= 'a' ? f->fp.ptr[k] - 32 : f->fp.ptr[k]);
+		other.fingerprint = upper.ptr;
+		drift = observe_m(f, ops, 1, &other, NULL);
+		assert_string_equal(drift, "");
+		free(drift);
+		other.fingerprint = "00";
+		{
+			char *got = observe_m(f, ops, 1, &other, NULL),
+			     *want = pfx_drift(f, "certificate differs");
+			assert_string_equal(got, want);
+			free(got);
+			free(want);
+		}
+		util_buf_free(&upper);
 	}
 	/* Redeploying with the new password fixes the drift. */
 	assert_int_equal(ops->deploy(&env, target(f, 2), &f->m), 0);
-	drift = observe(f, ops, 2);
-	assert_string_equal(drift, "");
-	free(drift);
+	assert_drift(f, ops, 2, "");
 	assert_int_equal(ops->describe(&id, target(f, 1)), 0);
 	assert_non_null(strstr(id.ptr, "pkcs12:/tmp/certops-deploy-"));
 	util_buf_free(&path);
 	util_buf_free(&id);
 }
 
+/* Without a policy (no password may be read) or nothing issued: unknown. */
+static void test_pkcs12_not_observed(void **state)
+{
+	fixture *f = *state;
+	target_env none = { NULL, 1 };
+	target_material nothing = { .name = "www" };
+	target_observation o = TARGET_OBSERVATION_INIT;
+	target_env env = { f->policy, 0 };
+
+	assert_int_equal(target_observe(&o, &none, target(f, 1), &f->m), 0);
+	assert_int_equal(o.present, TARGET_PRESENT_UNKNOWN);
+	assert_null(o.drift);
+	target_observation_clear(&o);
+	assert_int_equal(target_observe(&o, &env, target(f, 1), &nothing), 0);
+	assert_int_equal(o.present, TARGET_PRESENT_UNKNOWN);
+	assert_null(o.drift);
+	assert_null(o.error);
+	target_observation_clear(&o);
+}
+
+/* vault is read only online, with a policy, and something issued. */
+static void test_vault_offline_unknown(void **state)
+{
+	fixture *f = *state;
+	target_env offline = { f->policy, 0 };
+	target_observation o = TARGET_OBSERVATION_INIT;
+	config_target t;
+
+	memset(&t, 0, sizeof(t));
+	t.type = CONFIG_TARGET_VAULT;
+	t.vault.address = "http://127.0.0.1:1";
+	t.vault.mount = "secret";
+	t.vault.path = "tls/www";
+	assert_int_equal(target_observe(&o, &offline, &t, &f->m), 0);
+	assert_int_equal(o.present, TARGET_PRESENT_UNKNOWN);
+	assert_null(o.drift);
+	assert_null(o.error);
+	target_observation_clear(&o);
+}
+
 static void test_pkcs12_outside_policy(void **state)
 {
 	fixture *f = *state;
-	target_env env = { f->policy };
+	target_env env = { f->policy, 0 };
 
 	assert_int_equal(target__pkcs12_ops.deploy(&env, target(f, 5), &f->m), CERTOPS_EPOLICY);
 	assert_non_null(strstr(util_error_message(), "/etc/certops-outside/www.pfx"));
@@ -193,7 +279,7 @@ static void test_pkcs12_outside_policy(void **state)
 static void test_exec_vars(void **state)
 {
 	fixture *f = *state;
-	target_env env = { f->policy };
+	target_env env = { f->policy, 0 };
 	util_buf out = UTIL_BUF_INIT, path = UTIL_BUF_INIT, want = UTIL_BUF_INIT;
 
 	util_buf_printf(&path, "%s/env.out", f->dir);
@@ -223,15 +309,21 @@ static void test_exec_vars(void **state)
 static void test_exec_policy(void **state)
 {
 	fixture *f = *state;
-	target_env env = { f->policy };
+	target_env env = { f->policy, 0 };
 	util_buf id = UTIL_BUF_INIT;
 	char *drift;
 
 	assert_int_equal(target__exec_ops.deploy(&env, target(f, 7), &f->m), CERTOPS_EPOLICY);
 	assert_non_null(strstr(util_error_message(), "does not allow running '/bin/rm -rf /'"));
-	drift = observe(f, &target__exec_ops, 7);
-	assert_string_equal(drift, "");
-	free(drift);
+	/* a hook leaves nothing to look at: unknown, never drift */
+	{
+		target_presence present = TARGET_PRESENT_YES;
+
+		drift = observe_m(f, &target__exec_ops, 7, &f->m, &present);
+		assert_string_equal(drift, "");
+		assert_int_equal(present, TARGET_PRESENT_UNKNOWN);
+		free(drift);
+	}
 	assert_int_equal(target__exec_ops.describe(&id, target(f, 7)), 0);
 	assert_string_equal(id.ptr, "exec:/bin/rm -rf /");
 	util_buf_free(&id);
@@ -241,6 +333,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pkcs12_deploy_and_drift),
+		cmocka_unit_test(test_pkcs12_not_observed),
+		cmocka_unit_test(test_vault_offline_unknown),
 		cmocka_unit_test(test_pkcs12_outside_policy),
 		cmocka_unit_test(test_exec_vars),
 		cmocka_unit_test(test_exec_policy),

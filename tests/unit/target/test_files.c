@@ -16,14 +16,25 @@
 
 #include "config/policy.h"
 #include "crypto/crypto.h"
-#include "observe/observe.h"
 #include "target/target.h"
 #include "util/error.h"
 #include "util/fs.h"
 
 static char root[64], allowed[128], outside[128];
-static util_buf chain = UTIL_BUF_INIT, key = UTIL_BUF_INIT;
+static util_buf chain = UTIL_BUF_INIT, key = UTIL_BUF_INIT, fp = UTIL_BUF_INIT;
+/* another certificate and key, for drift */
+static util_buf chain2 = UTIL_BUF_INIT, key2 = UTIL_BUF_INIT, fp2 = UTIL_BUF_INIT;
 static config_policy *policy;
+
+static void fingerprint_of(util_buf *out, const util_buf *pem)
+{
+	crypto_cert_info info;
+
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(crypto_cert_parse(&info, pem->ptr, pem->size), 0);
+	assert_int_equal(crypto_hex_encode(out, info.fingerprint, 32, 0), 0);
+	crypto_cert_info_free(&info);
+}
 
 static int setup(void **vs)
 {
@@ -48,6 +59,13 @@ static int setup(void **vs)
 	assert_int_equal(crypto_tlsalpn01_cert(&chain, k, "ca.example", ext, sizeof(ext)), 0);
 	assert_int_equal(crypto_key_to_pem(&key, k), 0);
 	crypto_key_free(k);
+	k = NULL;
+	assert_int_equal(crypto_key_generate(&k, CRYPTO_KEY_EC_P256), 0);
+	assert_int_equal(crypto_tlsalpn01_cert(&chain2, k, "leaf.example", ext, sizeof(ext)), 0);
+	assert_int_equal(crypto_key_to_pem(&key2, k), 0);
+	crypto_key_free(k);
+	fingerprint_of(&fp, &chain);
+	fingerprint_of(&fp2, &chain2);
 	util_buf_free(&text);
 	util_diags_free(&diags);
 	return 0;
@@ -63,6 +81,10 @@ static int teardown(void **vs)
 	config_policy_free(policy);
 	util_buf_free(&chain);
 	util_buf_free(&key);
+	util_buf_free(&fp);
+	util_buf_free(&chain2);
+	util_buf_free(&key2);
+	util_buf_free(&fp2);
 	return 0;
 }
 
@@ -84,7 +106,7 @@ static config_target files_target(const char *dir)
 
 static target_material material(void)
 {
-	target_material m = { .name = "www", .chain_pem = chain.ptr, .key_pem = key.ptr, .fingerprint = "00" };
+	target_material m = { .name = "www", .chain_pem = chain.ptr, .key_pem = key.ptr, .fingerprint = fp.ptr };
 	return m;
 }
 
@@ -112,16 +134,16 @@ static void test_deploy_writes_every_part(void **vs)
 	char dir[200];
 	config_target t;
 	target_material m = material();
-	target_env env = { policy };
-	target_drifts d = { 0 };
+	target_env env = { policy, 0 };
+	target_observation o = TARGET_OBSERVATION_INIT;
 	util_buf b = UTIL_BUF_INIT, leaf = UTIL_BUF_INIT, inter = UTIL_BUF_INIT;
 
 	(void)vs;
 	snprintf(dir, sizeof(dir), "%s/a/b", allowed);
 	t = files_target(dir);
 	assert_int_equal(target_deploy(&env, &t, &m), 0);
-	assert_int_equal(observe_file_content(&leaf, OBSERVE_FILE_CERT, chain.ptr, key.ptr), 0);
-	assert_int_equal(observe_file_content(&inter, OBSERVE_FILE_CHAIN, chain.ptr, key.ptr), 0);
+	assert_int_equal(target_file_content(&leaf, TARGET_FILE_CERT, chain.ptr, key.ptr), 0);
+	assert_int_equal(target_file_content(&inter, TARGET_FILE_CHAIN, chain.ptr, key.ptr), 0);
 	read_file(&b, dir, "cert.pem");
 	assert_string_equal(b.ptr, leaf.ptr);
 	read_file(&b, dir, "chain.pem");
@@ -137,8 +159,25 @@ static void test_deploy_writes_every_part(void **vs)
 	assert_mode(dir, "combined.pem", 0600);
 	assert_mode(dir, "fullchain.pem", 0644);
 	assert_mode(dir, "cert.pem", 0644);
-	assert_int_equal(target_observe(&d, &env, &t, &m), 0);
-	assert_int_equal(d.count, 0);
+	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+	assert_int_equal(o.present, TARGET_PRESENT_YES);
+	assert_null(o.drift);
+	assert_null(o.error);
+	assert_string_equal(o.fingerprint, fp.ptr);
+	assert_int_equal(o.nfiles, TARGET_FILE__COUNT);
+	{
+		size_t i;
+
+		for (i = 0; i < o.nfiles; i++) {
+			assert_int_equal(o.files[i].role, (target_file_role)i);
+			assert_true(o.files[i].exists);
+			assert_int_equal(o.files[i].content_matches, 1);
+			assert_int_equal(o.files[i].mode, target_file_mode(&t, o.files[i].role));
+			assert_int_equal(o.files[i].uid, getuid());
+			assert_null(o.files[i].error);
+		}
+	}
+	target_observation_clear(&o);
 
 	/* a deleted file and a changed mode are drift, naming the file */
 	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/fullchain.pem");
@@ -147,28 +186,222 @@ static void test_deploy_writes_every_part(void **vs)
 	util_buf_clear(&b);
 	util_fs_join(&b, dir, "privkey.pem");
 	assert_int_equal(chmod(b.ptr, 0644), 0);
-	assert_int_equal(target_observe(&d, &env, &t, &m), 0);
-	assert_int_equal(d.count, 2);
-	assert_non_null(strstr(d.items[0].path, "fullchain.pem"));
-	assert_string_equal(d.items[0].what, "missing");
-	assert_non_null(strstr(d.items[1].path, "privkey.pem"));
-	assert_string_equal(d.items[1].what, "mode 0644, want 0600");
-	target_drifts_clear(&d);
+	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+	assert_int_equal(o.present, TARGET_PRESENT_PARTIAL);
+	util_buf_clear(&b);
+	util_buf_printf(&b, "%s/fullchain.pem: missing; %s/privkey.pem: mode 0644, want 0600",
+			dir, dir);
+	assert_string_equal(o.drift, b.ptr);
+	assert_false(o.files[TARGET_FILE_FULLCHAIN].exists);
+	assert_int_equal(o.files[TARGET_FILE_FULLCHAIN].content_matches, -1);
+	assert_int_equal(o.files[TARGET_FILE_KEY].mode, 0644);
+	target_observation_clear(&o);
 
 	/* redeploying repairs both */
 	assert_int_equal(target_deploy(&env, &t, &m), 0);
-	assert_int_equal(target_observe(&d, &env, &t, &m), 0);
-	assert_int_equal(d.count, 0);
+	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+	assert_null(o.drift);
+	target_observation_clear(&o);
 	util_buf_free(&b);
 	util_buf_free(&leaf);
 	util_buf_free(&inter);
+}
+
+/* Writes data at dir/name with mode. */
+static void put(const char *dir, const char *name, const char *data, unsigned mode)
+{
+	util_buf p = UTIL_BUF_INIT;
+
+	util_fs_join(&p, dir, name);
+	assert_int_equal(util_fs_write_atomic(p.ptr, data, strlen(data), mode), 0);
+	util_buf_free(&p);
+}
+
+/* "<dir>/<name>: <what>" */
+static char *item(const char *dir, const char *name, const char *what)
+{
+	util_buf b = UTIL_BUF_INIT;
+
+	util_buf_printf(&b, "%s/%s: %s", dir, name, what);
+	return util_buf_detach(&b);
+}
+
+static void assert_drift_is(const target_observation *o, const char *dir, const char *name,
+			    const char *what)
+{
+	char *want = item(dir, name, what);
+
+	assert_non_null(o->drift);
+	assert_string_equal(o->drift, want);
+	free(want);
+}
+
+/* What the files target sees, one difference at a time. */
+static void test_observe_drift(void **vs)
+{
+	char dir[200];
+	config_target t;
+	target_material m = material(), nothing = { .name = "www" };
+	target_env env = { policy, 0 };
+	target_observation o = TARGET_OBSERVATION_INIT;
+	util_buf b = UTIL_BUF_INIT, path = UTIL_BUF_INIT;
+	char owner[32];
+
+	(void)vs;
+	snprintf(dir, sizeof(dir), "%s/drift", allowed);
+	t = files_target(dir);
+	t.files.cert = t.files.chain = t.files.combined = NULL; /* fullchain + key */
+
+	/* nothing there */
+	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+	assert_int_equal(o.present, TARGET_PRESENT_NO);
+	assert_int_equal(o.nfiles, 2);
+	assert_null(o.fingerprint);
+	util_buf_printf(&b, "%s/fullchain.pem: missing; %s/privkey.pem: missing", dir, dir);
+	assert_string_equal(o.drift, b.ptr);
+	target_observation_clear(&o);
+	assert_int_equal(target_deploy(&env, &t, &m), 0);
+
+	/* nothing issued yet: seen, not compared */
+	assert_int_equal(target_observe(&o, &env, &t, &nothing), 0);
+	assert_int_equal(o.present, TARGET_PRESENT_YES);
+	assert_int_equal(o.files[0].content_matches, -1);
+	assert_int_equal(o.files[1].content_matches, -1);
+	assert_null(o.drift);
+	target_observation_clear(&o);
+
+	/* another certificate in fullchain.pem: its leaf is what is found */
+	util_buf_clear(&b);
+	assert_int_equal(target_file_content(&b, TARGET_FILE_FULLCHAIN, chain2.ptr, NULL), 0);
+	put(dir, "fullchain.pem", b.ptr, 0644);
+	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+	assert_int_equal(o.present, TARGET_PRESENT_YES);
+	assert_int_equal(o.files[0].content_matches, 0);
+	assert_string_equal(o.files[0].fingerprint, fp2.ptr);
+	assert_string_equal(o.fingerprint, fp2.ptr);
+	assert_drift_is(&o, dir, "fullchain.pem",
+			"content differs from the fullchain of certificate 'www'");
+	target_observation_clear(&o);
+	assert_int_equal(target_deploy(&env, &t, &m), 0);
+
+	/* a key that does not belong to the certificate */
+	put(dir, "privkey.pem", key2.ptr, 0600);
+	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+	assert_int_equal(o.files[1].role, TARGET_FILE_KEY);
+	assert_int_equal(o.files[1].content_matches, 0);
+	assert_int_equal(o.files[1].key_matches, 0);
+	assert_null(o.files[1].fingerprint);
+	assert_string_equal(o.fingerprint, fp.ptr);
+	assert_drift_is(&o, dir, "privkey.pem", "content differs from the key of certificate 'www'");
+	target_observation_clear(&o);
+	/* the right key, written differently: differs, but it matches */
+	{
+		util_buf k2 = UTIL_BUF_INIT;
+
+		util_buf_printf(&k2, "\n%s", key.ptr);
+		put(dir, "privkey.pem", k2.ptr, 0600);
+		util_buf_free(&k2);
+	}
+	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+	assert_int_equal(o.files[1].content_matches, 0);
+	assert_int_equal(o.files[1].key_matches, 1);
+	target_observation_clear(&o);
+	assert_int_equal(target_deploy(&env, &t, &m), 0);
+
+	/* mode */
+	util_fs_join(&path, dir, "fullchain.pem");
+	assert_int_equal(chmod(path.ptr, 0600), 0);
+	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+	assert_int_equal(o.files[0].mode, 0600);
+	assert_drift_is(&o, dir, "fullchain.pem", "mode 0600, want 0644");
+	target_observation_clear(&o);
+	assert_int_equal(chmod(path.ptr, 0644), 0);
+
+	/* owner: a numeric id is resolved as such, a name that is nobody's is said */
+	snprintf(owner, sizeof(owner), "%ld", (long)getuid() + 4242);
+	t.files.owner = owner;
+	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+	assert_int_equal(o.want_uid, (long)getuid() + 4242);
+	assert_null(o.owner_error);
+	util_buf_clear(&b);
+	util_buf_printf(&b, "%s/fullchain.pem: owner %ld, want %s; %s/privkey.pem: owner %ld, want %s",
+			dir, (long)getuid(), owner, dir, (long)getuid(), owner);
+	assert_string_equal(o.drift, b.ptr);
+	target_observation_clear(&o);
+	t.files.owner = "certops-no-such-user";
+	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+	assert_int_equal(o.want_uid, -1);
+	assert_string_equal(o.owner_error, "unknown user 'certops-no-such-user'");
+	util_buf_clear(&b);
+	util_buf_printf(&b, "%s: unknown user 'certops-no-such-user'", dir);
+	assert_string_equal(o.drift, b.ptr);
+	target_observation_clear(&o);
+	t.files.owner = NULL;
+
+	/* symlinks: one to the right bytes is followed, one to a directory is
+	 * not a file, a dangling one is missing */
+	{
+		util_buf real = UTIL_BUF_INIT, want = UTIL_BUF_INIT;
+
+		util_fs_join(&real, allowed, "real-fullchain.pem");
+		assert_int_equal(rename(path.ptr, real.ptr), 0);
+		assert_int_equal(symlink(real.ptr, path.ptr), 0);
+		assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+		assert_int_equal(o.files[0].content_matches, 1);
+		assert_null(o.drift);
+		target_observation_clear(&o);
+
+		assert_int_equal(unlink(real.ptr), 0);
+		assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+		assert_false(o.files[0].exists);
+		assert_int_equal(o.present, TARGET_PRESENT_PARTIAL);
+		assert_drift_is(&o, dir, "fullchain.pem", "missing");
+		target_observation_clear(&o);
+
+		assert_int_equal(unlink(path.ptr), 0);
+		assert_int_equal(symlink(allowed, path.ptr), 0);
+		assert_int_equal(target_observe(&o, &env, &t, &m), 0);
+		assert_false(o.files[0].exists);
+		util_buf_printf(&want, "'%s' is not a regular file", path.ptr);
+		assert_string_equal(o.files[0].error, want.ptr);
+		assert_drift_is(&o, dir, "fullchain.pem", want.ptr);
+		target_observation_clear(&o);
+		assert_int_equal(unlink(path.ptr), 0);
+		util_buf_free(&real);
+		util_buf_free(&want);
+	}
+	util_buf_free(&b);
+	util_buf_free(&path);
+}
+
+static void test_file_content(void **vs)
+{
+	util_buf b = UTIL_BUF_INIT, leaf = UTIL_BUF_INIT;
+	config_target t = files_target("/x");
+
+	(void)vs;
+	assert_string_equal(target_file_role_name(TARGET_FILE_COMBINED), "combined");
+	assert_string_equal(target_file_role_name(TARGET_FILE__COUNT), "unknown");
+	assert_int_equal(target_file_mode(&t, TARGET_FILE_KEY), 0600);
+	assert_int_equal(target_file_mode(&t, TARGET_FILE_CHAIN), 0644);
+	assert_int_equal(target_file_content(&leaf, TARGET_FILE_CERT, chain.ptr, NULL), 0);
+	/* chain with no intermediates is empty, combined is key then chain */
+	assert_int_equal(target_file_content(&b, TARGET_FILE_CHAIN, leaf.ptr, NULL), 0);
+	assert_int_equal(b.size, 0);
+	assert_int_equal(target_file_content(&b, TARGET_FILE_COMBINED, leaf.ptr, "K"), 0);
+	assert_int_equal(strncmp(b.ptr, "K\n-----BEGIN CERTIFICATE-----", 29), 0);
+	assert_int_equal(target_file_content(&b, TARGET_FILE_KEY, leaf.ptr, NULL), CERTOPS_EINVALID);
+	assert_string_equal(util_error_message(), "no private key to write");
+	assert_int_equal(target_file_content(&b, TARGET_FILE_CERT, "junk", NULL), CERTOPS_EINVALID);
+	util_buf_free(&b);
+	util_buf_free(&leaf);
 }
 
 static void test_outside_policy_refused(void **vs)
 {
 	config_target t = files_target(outside);
 	target_material m = material();
-	target_env env = { policy };
+	target_env env = { policy, 0 };
 	char path[256];
 
 	(void)vs;
@@ -183,7 +416,7 @@ static void test_symlinks(void **vs)
 	char link_out[200], link_in[300], inner[200], path[256];
 	config_target t;
 	target_material m = material();
-	target_env env = { policy };
+	target_env env = { policy, 0 };
 
 	(void)vs;
 	/* a directory link inside the root that leads outside: refused */
@@ -250,6 +483,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deploy_writes_every_part),
+		cmocka_unit_test(test_observe_drift),
+		cmocka_unit_test(test_file_content),
 		cmocka_unit_test(test_outside_policy_refused),
 		cmocka_unit_test(test_symlinks),
 		cmocka_unit_test(test_every_kind_registered),
