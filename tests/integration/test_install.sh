@@ -4,12 +4,15 @@
 
 LIBA="$BUILD/libcertops.a"
 
+# make, on its own: not a sub-make of the `make check` that runs the tests.
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory "$@"; }
+
 # Runs `make install` from the source tree into $1 (a DESTDIR) on what is
 # built already: -o keeps make from rebuilding the binary or the library.
 make_install() { # DESTDIR [make args...]
 	local dest=$1
 	shift
-	assert_exit 0 make --no-print-directory -C "$TOP" install \
+	assert_exit 0 mk -C "$TOP" install \
 		BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr -o "$CERTOPS" -o "$LIBA" "$@"
 }
 
@@ -39,7 +42,7 @@ test_install_fails_without_the_man_page() {
 	local tree=$TEST_TMP/tree dest=$TEST_TMP/root
 	mkdir -p "$tree"
 	cp "$TOP/Makefile" "$tree/Makefile"
-	assert_exit 2 make --no-print-directory -C "$tree" install \
+	assert_exit 2 mk -C "$tree" install \
 		BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr -o "$CERTOPS" -o "$LIBA"
 	assert_contains "$ERR" "No rule to make target 'docs/certops.1', needed by 'install'"
 	[ ! -e "$dest/usr/bin/certops" ] || fail "make install installed the binary without a man page"
