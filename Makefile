@@ -7,7 +7,9 @@
 #   make demo       deps, build, and the quickstart against a local Pebble
 #   make fuzz       build and run the libFuzzer targets for a bounded time
 #   make bench      benchmarks (never part of `make test`)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make lint       static checks (scripts/lint.sh; docs/hacking.md)
+#   make compile_commands.json   the compilation database for clangd (bear)
+#   make install    PREFIX=/usr/local DESTDIR=   (binary, library, man page)
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -52,7 +54,7 @@ LIBA      := $(BUILD)/libcertops.a
 BIN       := $(BUILD)/certops
 
 .PHONY: all deps check check-unit check-integration test asan demo fuzz bench \
-        install clean pkgcheck
+        install clean pkgcheck lint compile_commands.json
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(LIBA)
@@ -111,13 +113,34 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(TOOL_BINS)
 	@BUILD=$(BUILD) scripts/bench.sh
 
-install: $(BIN) $(LIBA)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
+# Static checks: banned calls, cmd/ includes, headers that compile alone,
+# the state directory's one owner, -Werror everywhere.  Not clang-format.
+lint: | pkgcheck
+	@CC="$(CC)" MAKE="$(MAKE)" \
+	  LINT_CFLAGS="-std=gnu11 $(WARN) -D_GNU_SOURCE -pthread -Ilib $(PKG_CFLAGS) $(CFLAGS)" \
+	  scripts/lint.sh
+
+# The compilation database (for clangd and other tools), recorded by bear
+# from a from-scratch build of everything into $(BUILD)/compdb; always
+# regenerated.  Ignored by git.
+COMPDB_BUILD := $(BUILD)/compdb
+compile_commands.json: | pkgcheck
+	@command -v bear >/dev/null || { \
+	  echo "error: bear not found; run 'make deps'" >&2; exit 1; }
+	rm -rf $(COMPDB_BUILD)
+	bear --output $@ -- $(MAKE) --no-print-directory BUILD=$(COMPDB_BUILD) \
+	  $(COMPDB_BUILD)/certops $(UNIT_SRCS:%.c=$(COMPDB_BUILD)/%) \
+	  $(TOOL_SRCS:tests/tools/%.c=$(COMPDB_BUILD)/tools/%)
+
+MANPAGE := docs/certops.1
+
+# The man page is a prerequisite, not an option: a missing page fails.
+install: $(BIN) $(LIBA) $(MANPAGE)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/certops
 	install -m 0644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/libcertops.a
-	@if [ -f docs/certops.1 ]; then \
-	  install -d $(DESTDIR)$(PREFIX)/share/man/man1 && \
-	  install -m 0644 docs/certops.1 $(DESTDIR)$(PREFIX)/share/man/man1/certops.1; fi
+	install -m 0644 $(MANPAGE) $(DESTDIR)$(PREFIX)/share/man/man1/certops.1
 
 clean:
 	rm -rf build

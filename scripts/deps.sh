@@ -16,6 +16,7 @@ prometheus
 time
 nginx-light
 openssh-client openssh-server gnupg
+groff-base
 "
 
 missing=""
@@ -26,10 +27,17 @@ for p in $PACKAGES; do
 	*) missing="$missing $p" ;;
 	esac
 done
-[ -z "$missing" ] && exit 0
+# Wanted, not required: bear, for `make compile_commands.json`; installed on
+# its own after the rest, and a mirror without it only gets a warning.
+optional=""
+for p in bear; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in *" installed") ;; *) optional="$optional $p" ;; esac
+done
+[ -z "$missing" ] && [ -z "$optional" ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-echo "deps: installing:$missing" >&2
+echo "deps: installing:$missing$optional" >&2
 export DEBIAN_FRONTEND=noninteractive
 # Try without an update first: a fresh machine's lists may be empty or old.
 # shellcheck disable=SC2086
@@ -38,3 +46,6 @@ if ! $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>
 	# shellcheck disable=SC2086
 	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+# shellcheck disable=SC2086
+[ -z "$optional" ] || $SUDO apt-get install -y -qq --no-install-recommends $optional >/dev/null 2>&1 ||
+	echo "deps: optional:$optional not installed (make compile_commands.json needs bear)" >&2
