@@ -220,8 +220,8 @@ int report_render_prometheus(util_buf *out, const report *r, unsigned flags)
 
 			if (cert_families[f].fn == c_not_after && r->orphans[i].not_after)
 				sample(&m, l, (double)r->orphans[i].not_after);
-			else if (cert_families[f].fn == c_expiring && last->has_certs)
-				sample(&m, l, 0);
+			else if (cert_families[f].fn == c_expiring)
+				sample(&m, l, 0); /* not declared: nothing to renew */
 		}
 	}
 	for (f = 0; f < COUNT(target_families); f++) {

@@ -441,7 +441,7 @@ test_expiring_certificate_alert_once() {
 	assert_contains "$ERR" "certificate 'www' expires in"
 	assert_contains "$(cat "$metrics")" 'certops_certificate_expiring{certificate="www"} 1'
 	assert_contains "$(cat "$metrics")" 'certops_certificate_expiring{certificate="api"} 0'
-	assert_contains "$(cat "$metrics")" "certops_certificate_not_after_timestamp_seconds{name=\"api\"} $((now + 60 * 86400))"
+	assert_contains "$(cat "$metrics")" "certops_certificate_not_after_timestamp_seconds{certificate=\"api\"} $((now + 60 * 86400))"
 	python3 "$TOP/tests/tools/prom_check.py" "$metrics"
 	# A renewed www (a new version with a fresh lifetime): one "recovered".
 	"$TOOLS/state_cert_fake" "$STATE" www "$now" $((now + 90 * 86400))

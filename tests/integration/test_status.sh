@@ -117,10 +117,8 @@ PY
 	# one recorded cycle (nothing left to do), then api's second target drifts
 	assert_exit 0 timeout 180 "$CERTOPS" reconcile --once --policy "$POLICY" \
 		--metrics-file "$TEST_TMP/reconcile.prom" "$DECL"
-	# TODO(lead, once reconcile renders with report_render_prometheus):
-	#   check_metrics "$TEST_TMP/reconcile.prom"
-	#   assert_eq "$(metrics_vocabulary "$TEST_TMP/status.prom")" \
-	#       "$(metrics_vocabulary "$TEST_TMP/reconcile.prom")" "one vocabulary"
+	# the reconcile metrics file is the status report of the same engine
+	check_metrics "$TEST_TMP/reconcile.prom"
 	chmod 0644 "$TEST_TMP/out/api/b/key.pem"
 
 	# the exact bytes (not $OUT, which loses the final newline)
@@ -175,6 +173,9 @@ certops_target_last_deploy_success gauge certificate,target
 certops_target_last_deploy_timestamp_seconds gauge certificate,target" \
 		"$(metrics_vocabulary "$TEST_TMP/status.prom")" "the metrics vocabulary"
 	assert_not_contains "$m" "certops_certificate_not_after_seconds"
+	# and reconcile's --metrics-file speaks exactly the same vocabulary
+	assert_eq "$(metrics_vocabulary "$TEST_TMP/status.prom")" \
+		"$(metrics_vocabulary "$TEST_TMP/reconcile.prom")" "one vocabulary for status and reconcile"
 
 	assert_exit 0 "$CERTOPS" status --policy "$POLICY" --json "$DECL"
 	printf '%s' "$OUT" >"$TEST_TMP/status.json"
