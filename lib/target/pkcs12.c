@@ -29,7 +29,7 @@ static int p12_password(char **out, const target_env *env, const config_target *
 	*out = NULL;
 	if (t->pkcs12.password.source == CONFIG_SECRET_NONE)
 		return 0; /* a password-less bundle */
-	return target__secret_read(out, env, &t->pkcs12.password);
+	return config_secret_read(out, env->policy, &t->pkcs12.password);
 }
 
 /* Compares a fingerprint in m's spelling with raw bytes. */
