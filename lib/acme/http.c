@@ -17,8 +17,8 @@
 
 #include "crypto/crypto.h"
 #include "util/error.h"
+#include "util/http.h"
 #include "util/log.h"
-#include "util/version.h"
 
 void acme__response_free(acme__response *r)
 {
@@ -140,7 +140,7 @@ int acme__http_init(acme_client *c)
 	CURLSH *sh = curl_share_init();
 
 	if (!sh)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock);
 	curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
 	curl_share_setopt(sh, CURLSHOPT_USERDATA, c);
@@ -314,22 +314,19 @@ int acme__http(acme_client *c, acme__response *resp, const char *method,
 	if (strncmp(url, "https://", 8))
 		return util_error_set(CERTOPS_EINVALID, "refusing non-https acme url '%s'", url);
 	if (!(h = easy_acquire(c)))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
+	{
+		util_http_opts ho = { .ca_bundle = c->ca_bundle, .timeout_ms = c->timeout_ms,
+				      .errbuf = errbuf };
+
+		if ((error = util_http_setup(h, &ho)) < 0)
+			goto done;
+	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_SHARE, (CURLSH *)c->share);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	/* the shared cache must hold a connection per busy thread, or each
 	 * return evicts another and threads keep handshaking (default: 5) */
 	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, (long)ACME__EASY_POOL);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, CERTOPS_USER_AGENT);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms < 10000 ? c->timeout_ms : 10000L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c->ca_bundle)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_bundle);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -340,7 +337,7 @@ int acme__http(acme_client *c, acme__response *resp, const char *method,
 	} else if (!strcmp(method, "POST")) {
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/jose+json");
 		if (!hdrs) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -399,7 +396,7 @@ int acme__get(acme_client *c, acme__response *resp, const char *url)
 	if (error < 0 || resp->status < 400)
 		return error;
 	if (!(p = calloc(1, sizeof(*p))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if (acme_problem_parse(p, resp->body.ptr, resp->body.size, resp->status, url) < 0) {
 		acme_problem_free(p);
 		free(p);

@@ -40,8 +40,6 @@ struct apply_ctx {
 int apply__client(acme_client **out, apply_ctx *ctx, const config_issuer *issuer);
 /* The http-01 responder on addr, started on first use.  Borrowed. */
 int apply__listener_get(challenge_solver **out, apply_ctx *ctx, const char *addr);
-/* Reads a secret reference after the policy allows it; *out: free(). */
-int apply__secret_read(char **out, apply_ctx *ctx, const config_secret *s);
 /* The ACME directory URL of issuer, after the policy allows it. */
 int apply__directory(const char **out, apply_ctx *ctx, const config_issuer *issuer);
 /* The crypto key type of a declared key type. */

@@ -72,41 +72,6 @@ void apply__emit(apply_ctx *ctx, const apply_event *ev)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
-int apply__secret_read(char **out, apply_ctx *ctx, const config_secret *s)
-{
-	util_buf b = UTIL_BUF_INIT;
-	const char *v;
-	int error;
-
-	*out = NULL;
-	if (!config_policy_allows_secret(ctx->opts.policy, s))
-		return util_error_set_at(CERTOPS_EPOLICY, s->pos.file, s->pos.line, s->pos.column,
-					 NULL, "reading secret '%s' is not allowed by the policy (%s)",
-					 s->ref, config_policy_source(ctx->opts.policy));
-	if (s->source == CONFIG_SECRET_ENV) {
-		if (!(v = getenv(s->ref)) || !*v)
-			return util_error_set_at(CERTOPS_ENOTFOUND, s->pos.file, s->pos.line,
-						 s->pos.column, NULL,
-						 "environment variable '%s' is not set", s->ref);
-		util_buf_puts(&b, v);
-	} else if (s->source == CONFIG_SECRET_FILE) {
-		if ((error = util_fs_read_file(&b, s->ref, 1 << 16)) < 0)
-			return error;
-		/* a trailing newline is the editor's, not the secret's */
-		while (b.size && (b.ptr[b.size - 1] == '\n' || b.ptr[b.size - 1] == '\r'))
-			util_buf_truncate(&b, b.size - 1);
-	} else {
-		return util_error_set(CERTOPS_EINVALID, "no secret given");
-	}
-	if (util_buf_failed(&b)) {
-		util_buf_free(&b);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
-	}
-	*out = util_buf_detach(&b);
-	util_secret_register(*out);
-	return 0;
-}
-
 int apply__directory(const char **out, apply_ctx *ctx, const config_issuer *issuer)
 {
 	int error;
@@ -231,7 +196,7 @@ static int account_ensure(apply_ctx *ctx, apply__issuer *ai, int *registered)
 		contacts[i] = mailto[i];
 	}
 	if (is->acme.has_eab) {
-		if ((error = apply__secret_read(&hmac, ctx, &is->acme.eab_hmac_key)) < 0)
+		if ((error = config_secret_read(&hmac, ctx->opts.policy, &is->acme.eab_hmac_key)) < 0)
 			goto done;
 		eab.kid = is->acme.eab_key_id;
 		eab.hmac_key = hmac;

@@ -5,14 +5,13 @@
  * order, with lists sorted where order has no meaning (identifiers): no
  * ambiguity, no dependence on YAML formatting, comments or field order.
  * The "v1" first line lets a later format change be told apart.
- * (SHA-256 through OpenSSL's one-shot EVP_Digest; no OpenSSL type leaves
- * this file.)
+ * (SHA-256 is crypto_sha256_hex.)
  */
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config_internal.h"
+#include "crypto/crypto.h"
 
 static void field(util_buf *b, const char *key, const char *value)
 {
@@ -69,24 +68,14 @@ static int field_sorted(util_buf *b, const char *key, const config_strings *l)
 	return 0;
 }
 
+_Static_assert(CONFIG_HASH_HEX_LEN == 64, "a declaration hash is a hex SHA-256");
+
 static int digest_hex(char out[CONFIG_HASH_HEX_LEN + 1], util_buf *b)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-
 	out[0] = '\0';
 	if (util_buf_failed(b))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
-	if (!EVP_Digest(b->ptr, b->size, md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != CONFIG_HASH_HEX_LEN / 2)
-		return util_error_set(CERTOPS_ERROR, "sha-256 failed");
-	for (i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[2 * mdlen] = '\0';
-	return 0;
+		return util_error_oom();
+	return crypto_sha256_hex(out, b->ptr, b->size);
 }
 
 int config_certificate_hash(char out[CONFIG_HASH_HEX_LEN + 1],
@@ -100,7 +89,7 @@ int config_certificate_hash(char out[CONFIG_HASH_HEX_LEN + 1],
 	if (field_sorted(&b, "dns", &c->domains) < 0 ||
 	    field_sorted(&b, "ip", &c->ip_addresses) < 0) {
 		util_buf_free(&b);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	}
 	field(&b, "commonName", c->common_name);
 	field(&b, "keyType", config_key_type_name(c->key_type));

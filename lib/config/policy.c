@@ -359,6 +359,8 @@ int config_policy_allows_secret(const config_policy *p,
 			if (!fnmatch(p->env[i], s->ref, 0))
 				return 1;
 	} else if (s->source == CONFIG_SECRET_FILE) {
+		if (!s->ref || config__path_problem(s->ref))
+			return 0;
 		for (i = 0; i < p->nfiles; i++)
 			if (under(s->ref, p->files[i]))
 				return 1;

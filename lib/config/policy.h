@@ -69,4 +69,16 @@ int config_policy_allows_secret(const config_policy *p,
 				const config_secret *s);
 int config_policy_allows_issuer(const config_policy *p, const char *url);
 
+/*
+ * Reads secret s under policy p into *out (the caller's: free), and
+ * registers the value with util_secret_register so that no message or log
+ * line shows it.  A file loses its trailing newlines; its real path
+ * (symlinks resolved) must be allowed as well as the declared one.
+ * CERTOPS_EPOLICY (at s's position) when p does not allow it,
+ * CERTOPS_ENOTFOUND when the variable is unset or empty or the file does
+ * not exist, CERTOPS_EINVALID for no secret or a file over 64 KiB.
+ */
+int config_secret_read(char **out, const config_policy *p,
+		       const config_secret *s);
+
 #endif

@@ -89,7 +89,10 @@ int crypto_b64url_encode(util_buf *out, const void *data, size_t len);
 int crypto_b64url_decode(util_buf *out, const char *s, size_t len);
 /* Appends lowercase hex, with sep between bytes when sep is not 0. */
 int crypto_hex_encode(util_buf *out, const void *data, size_t len, char sep);
+/* SHA-256 of data (sha256.c; the digest is fetched from OpenSSL once). */
 int crypto_sha256(unsigned char out[32], const void *data, size_t len);
+/* The same as 64 lowercase hex digits and a NUL; out is "" on failure. */
+int crypto_sha256_hex(char out[65], const void *data, size_t len);
 /* HMAC with "SHA256", "SHA384" or "SHA512" (appended to out). */
 int crypto_hmac(util_buf *out, const char *digest, const void *key,
 		size_t keylen, const void *data, size_t len);

@@ -19,7 +19,7 @@ int crypto_b64url_encode(util_buf *out, const void *data, size_t len)
 	char q[4];
 
 	if (util_buf_grow(out, (len + 2) / 3 * 4) < 0)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	for (i = 0; i + 2 < len; i += 3) {
 		q[0] = b64url_alphabet[p[i] >> 2];
 		q[1] = b64url_alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
@@ -37,7 +37,7 @@ int crypto_b64url_encode(util_buf *out, const void *data, size_t len)
 		q[2] = b64url_alphabet[(p[i + 1] & 15) << 2];
 		util_buf_put(out, q, 3);
 	}
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 static int b64url_value(char c)
@@ -77,7 +77,7 @@ int crypto_b64url_decode(util_buf *out, const char *s, size_t len)
 			util_buf_putc(out, (char)((acc >> bits) & 0xff));
 		}
 	}
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 int crypto_hex_encode(util_buf *out, const void *data, size_t len, char sep)
@@ -92,16 +92,7 @@ int crypto_hex_encode(util_buf *out, const void *data, size_t len, char sep)
 		util_buf_putc(out, hex[p[i] >> 4]);
 		util_buf_putc(out, hex[p[i] & 15]);
 	}
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
-}
-
-int crypto_sha256(unsigned char out[32], const void *data, size_t len)
-{
-	unsigned int n = 0;
-
-	if (!EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) || n != 32)
-		return util_error_set(CERTOPS_ERROR, "computing sha-256 failed");
-	return 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 int crypto_hmac(util_buf *out, const char *digest, const void *key,
@@ -116,7 +107,7 @@ int crypto_hmac(util_buf *out, const char *digest, const void *key,
 		       mac, sizeof(mac), &maclen))
 		return util_error_set(CERTOPS_ERROR, "computing hmac-%s failed", digest);
 	if (util_buf_put(out, mac, maclen) < 0)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/http.h"
 #include "util/log.h"
 
 struct notify {
@@ -134,18 +135,23 @@ static long post_once(const notify_opts *o, const char *body, char *err)
 		return -1;
 	}
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	{
+		util_http_opts ho = { .ca_bundle = o->ca_bundle,
+				      .timeout_ms = (o->timeout_s > 0 ? o->timeout_s : 10L) * 1000L,
+				      .allow_http = 1, .errbuf = err };
+
+		if (util_http_setup(c, &ho) < 0) {
+			snprintf(err, CURL_ERROR_SIZE, "%s", util_error_message());
+			curl_slist_free_all(hdrs);
+			curl_easy_cleanup(c);
+			return -1;
+		}
+	}
 	curl_easy_setopt(c, CURLOPT_URL, o->url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout_s > 0 ? o->timeout_s : 10L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "certops-notify");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-	if (o->ca_bundle)
-		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_bundle);
 	rc = curl_easy_perform(c);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

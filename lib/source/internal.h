@@ -11,10 +11,12 @@
 int source__git_error(int code, const char *what);
 
 /*
- * Runs argv (argv[0] looked up in PATH; no shell) with stdin from
- * stdin_path (NULL: /dev/null) and stdout+stderr captured into output
- * (appending, capped at 64 KiB).  Returns the exit status (0..255), or a
- * negative code with the error set when it could not run or was killed.
+ * Runs argv (argv[0] looked up in PATH; no shell; util_proc_run) with
+ * stdin from stdin_path (NULL: /dev/null), only PATH in its environment,
+ * a 30 s deadline, and stdout+stderr captured into output (appending,
+ * capped at 64 KiB).  Returns the exit status (0..255), or a negative code
+ * with the error set when it could not run, was killed, or timed out
+ * (CERTOPS_ETIMEOUT).
  */
 int source__run(util_buf *output, const char *const argv[],
 		const char *stdin_path);

@@ -5,81 +5,59 @@
  * signature and the signed payload that libgit2 extracts from the commit.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "source/internal.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/proc.h"
 
-#define RUN_OUTPUT_MAX (64 * 1024)
+/* gpg and ssh-keygen answer in milliseconds; one that hangs (a gpg
+ * waiting for an agent, a keyring on a dead NFS mount) must not hold the
+ * state lock forever. */
+#define SOURCE_RUN_TIMEOUT_MS 30000
 
 int source__run(util_buf *output, const char *const argv[],
 		const char *stdin_path)
 {
-	int pipefd[2] = { -1, -1 };
-	int status, in_fd;
-	pid_t pid;
-	char chunk[4096];
-	ssize_t n;
+	/* The tools get PATH (where they are found) and nothing else of our
+	 * environment: no git tokens, no Vault tokens. */
+	const char *path = getenv("PATH");
+	util_buf path_var = UTIL_BUF_INIT;
+	char *env[2] = { NULL, NULL };
+	util_proc_opts o = { .argv = argv, .stdin_path = stdin_path,
+			     .timeout_ms = SOURCE_RUN_TIMEOUT_MS,
+			     .merge_stderr = 1 };
+	util_proc_result res;
+	int error;
 
-	in_fd = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
-	if (in_fd < 0)
-		return util_error_set_errno(CERTOPS_ERROR, "opening '%s'",
-					    stdin_path ? stdin_path : "/dev/null");
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		close(in_fd);
-		return util_error_set_errno(CERTOPS_ERROR, "pipe");
-	}
-	pid = fork();
-	if (pid < 0) {
-		close(in_fd);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return util_error_set_errno(CERTOPS_ERROR, "fork");
-	}
-	if (pid == 0) {
-		/* Child: only async-signal-safe calls until exec. */
-		if (dup2(in_fd, 0) < 0 || dup2(pipefd[1], 1) < 0 ||
-		    dup2(pipefd[1], 2) < 0)
-			_exit(127);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(in_fd);
-	close(pipefd[1]);
-	for (;;) {
-		n = read(pipefd[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (output && output->size + (size_t)n <= RUN_OUTPUT_MAX)
-			util_buf_put(output, chunk, (size_t)n);
-	}
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return util_error_set_errno(CERTOPS_ERROR, "waiting for %s",
-						    argv[0]);
-	}
-	if (WIFEXITED(status)) {
-		if (WEXITSTATUS(status) == 127)
-			return util_error_set(CERTOPS_ERROR,
-					      "could not run '%s' (is it installed?)",
-					      argv[0]);
-		return WEXITSTATUS(status);
-	}
-	return util_error_set(CERTOPS_ERROR, "'%s' was killed by signal %d",
-			      argv[0], WTERMSIG(status));
+	while (argv[o.argc])
+		o.argc++;
+	o.path = path && *path ? path : UTIL_PROC_PATH;
+	util_buf_printf(&path_var, "PATH=%s", o.path);
+	if (util_buf_failed(&path_var))
+		return util_error_oom();
+	env[0] = path_var.ptr;
+	o.env = env;
+	error = util_proc_run(&res, &o);
+	if (error == CERTOPS_ENOTFOUND)
+		error = util_error_set(CERTOPS_ERROR, "could not run '%s' (is it installed?)",
+				       argv[0]);
+	else if (error == 0 && !res.exited)
+		error = util_error_set(CERTOPS_ERROR, "'%s' was killed by signal %d",
+				       argv[0], res.signal);
+	else if (error == 0)
+		error = res.exit_code;
+	if (output && util_buf_put(output, res.out.ptr, res.out.size) < 0 && error >= 0)
+		error = util_error_oom();
+	util_proc_result_release(&res);
+	util_buf_free(&path_var);
+	return error;
 }
 
 /* The first line of s, for messages (tools print several). */
@@ -145,7 +123,7 @@ static int verify_ssh(char **signer, const char *hex, const char *sig_path,
 		goto done;
 	}
 	*signer = util_buf_detach(&principal);
-	error = *signer ? 0 : util_error_set(CERTOPS_ENOMEM, "out of memory");
+	error = *signer ? 0 : util_error_oom();
 done:
 	util_buf_free(&outp);
 	util_buf_free(&principal);
@@ -213,7 +191,7 @@ static int verify_gpg(char **signer, const char *hex, const char *sig_path,
 	}
 	p += strlen("[GNUPG:] VALIDSIG ");
 	*signer = strndup(p, strcspn(p, " \n"));
-	error = *signer ? 0 : util_error_set(CERTOPS_ENOMEM, "out of memory");
+	error = *signer ? 0 : util_error_oom();
 done:
 	if (home.size)
 		remove_tree(home.ptr);
@@ -248,7 +226,7 @@ int source__verify_commit(char **signer, git_repository *repo,
 	util_fs_join(&sig_path, tmpdir, "commit.sig");
 	util_fs_join(&data_path, tmpdir, "commit.payload");
 	if (util_buf_failed(&sig_path) || util_buf_failed(&data_path)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = util_fs_write_atomic(sig_path.ptr, sig.ptr, sig.size, 0600)) < 0 ||

@@ -13,8 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "crypto/crypto.h"
 #include "util/duration.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -91,18 +90,7 @@ int state__name_check(const char *name, const char *what)
 
 int state__sha256_hex(char out[65], const void *data, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-		return util_error_set(CERTOPS_ERROR, "computing a SHA-256 digest");
-	for (i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-	return 0;
+	return crypto_sha256_hex(out, data, len);
 }
 
 void state__path(util_buf *out, const state *st, const char *a, const char *b,

@@ -14,15 +14,7 @@ extern const target_ops target__pkcs12_ops;
 extern const target_ops target__exec_ops;
 extern const target_ops target__vault_ops;
 
-/*
- * Reads a secret reference ({env: NAME} / {file: PATH}) after the policy
- * allows it, registering the value as a secret; *out is the caller's
- * (free()).  A trailing newline of a file is dropped.  CERTOPS_EPOLICY,
- * CERTOPS_ENOTFOUND (unset variable, missing file), set with the
- * declaration's position.
- */
-int target__secret_read(char **out, const target_env *env,
-			const config_secret *s);
+/* Secret references are read with config_secret_read (config/policy.h). */
 
 /* "2026-12-01T10:00:00Z" of t (UTC) into out[21]. */
 void target__rfc3339(char out[21], time_t t);

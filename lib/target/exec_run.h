@@ -14,7 +14,8 @@
  *   CERTOPS_NOT_AFTER       RFC 3339 UTC ("2026-12-01T10:00:00Z")
  *   CERTOPS_DOMAINS         the names, separated by one space
  *
- * The hook runs in its own process group.  At the deadline the group gets
+ * The running itself is util_proc_run (util/proc.h).  The hook runs in
+ * its own process group.  At the deadline the group gets
  * SIGTERM, and SIGKILL after a grace period, so a hook that forked (a
  * shell script running `sleep`) leaves nothing behind.  stdout and stderr
  * are each kept up to a bound (the rest counted and dropped) and logged,
@@ -30,8 +31,9 @@
 #include "config/policy.h"
 #include "target/target.h"
 #include "util/buf.h"
+#include "util/proc.h"
 
-#define TARGET_EXEC_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+#define TARGET_EXEC_PATH UTIL_PROC_PATH
 #define TARGET_EXEC_OUTPUT_LIMIT (64 * 1024)
 #define TARGET_EXEC_GRACE_MS 2000
 
@@ -55,14 +57,8 @@ typedef struct {
 	const char *log_component;/* NULL: "exec" */
 } target_exec_opts;
 
-typedef struct {
-	int exited;       /* 1: exit_code is valid */
-	int exit_code;
-	int signal;       /* the signal that ended it, or 0 */
-	int timed_out;
-	util_buf out, err; /* captured, bounded */
-	size_t out_dropped, err_dropped; /* bytes past the bound */
-} target_exec_result;
+/* The process runner's result (util/proc.h): exit, signal, output. */
+typedef util_proc_result target_exec_result;
 
 /*
  * Runs the command to completion (or its deadline) and fills *res, which

@@ -30,7 +30,7 @@ static int p12_password(char **out, const target_env *env, const config_target *
 	*out = NULL;
 	if (t->pkcs12.password.source == CONFIG_SECRET_NONE)
 		return 0; /* a password-less bundle */
-	return target__secret_read(out, env, &t->pkcs12.password);
+	return config_secret_read(out, env->policy, &t->pkcs12.password);
 }
 
 static int p12_observe(target_observation *o, const target_env *env, const config_target *t,

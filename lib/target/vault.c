@@ -35,7 +35,7 @@ static int client_for(target_vault **out, char **token, const target_env *env,
 	target_vault_opts o;
 	int error;
 
-	if ((error = target__secret_read(token, env, &t->vault.token)) < 0)
+	if ((error = config_secret_read(token, env->policy, &t->vault.token)) < 0)
 		return error;
 	memset(&o, 0, sizeof(o));
 	o.address = t->vault.address;

@@ -13,8 +13,8 @@
 
 #include "target/vault_kv.h"
 #include "util/error.h"
+#include "util/http.h"
 #include "util/log.h"
-#include "util/version.h"
 
 #define VAULT_BODY_LIMIT (1024 * 1024)
 #define VAULT_DEFAULT_TIMEOUT_MS 30000
@@ -28,14 +28,6 @@ struct target_vault {
 	long timeout_ms;
 	int plain_http; /* a loopback dev server */
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static char *dup_or_null(const char *s, int *oom)
 {
@@ -76,13 +68,12 @@ int target_vault_new(target_vault **out, const target_vault_opts *o)
 	int oom = 0, error;
 	size_t l;
 
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK)
-		return util_error_set(CERTOPS_ERROR, "vault: libcurl failed to initialize");
+	if ((error = util_http_global_init()) < 0)
+		return util_error_wrap("vault");
 	if (!o->address || !o->address[0])
 		return util_error_set(CERTOPS_EINVALID, "vault: no address");
 	if (!(v = calloc(1, sizeof(*v))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if ((error = address_check(&v->plain_http, o->address)) < 0)
 		goto fail;
 	v->address = dup_or_null(o->address, &oom);
@@ -92,7 +83,7 @@ int target_vault_new(target_vault **out, const target_vault_opts *o)
 	v->timeout_ms = o->timeout_ms > 0 ? (long)o->timeout_ms : VAULT_DEFAULT_TIMEOUT_MS;
 	if (oom || !(v->curl = curl_easy_init()) ||
 	    (o->token && util_secret_register(o->token) < 0)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto fail;
 	}
 	/* "https://v:8200/" and "https://v:8200" are the same server. */
@@ -165,7 +156,7 @@ int target_vault_url(util_buf *out, const char *address, const char *mount,
 		if ((error = put_segments(out, path)) < 0)
 			return error;
 	}
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 int target_vault_write_body(util_buf *out, const target_vault_field *fields,
@@ -185,7 +176,7 @@ int target_vault_write_body(util_buf *out, const target_vault_field *fields,
 		util_buf_put_json_string(out, fields[i].value);
 	}
 	util_buf_puts(out, "}}");
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 static int64_t json_int(const json_t *o, const char *key)
@@ -213,7 +204,7 @@ int target_vault_parse_secret(target_vault_secret *out, const char *body, size_t
 	if (json_is_object(meta = json_object_get(data, "metadata")))
 		out->version = json_int(meta, "version");
 	if (!(out->fields = calloc(json_object_size(inner) + 1, sizeof(*out->fields)))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	json_object_foreach(inner, key, val) {
@@ -225,7 +216,7 @@ int target_vault_parse_secret(target_vault_secret *out, const char *body, size_t
 		out->fields[n].value = strdup(json_string_value(val));
 		out->count = ++n;
 		if (!out->fields[n - 1].key || !out->fields[n - 1].value) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 	}
@@ -325,16 +316,15 @@ static int vault_request(long *status_out, util_buf *resp, target_vault *v,
 	int error = 0;
 
 	curl_easy_reset(c);
+	{
+		/* plain http only ever to loopback (address_check) */
+		util_http_opts ho = { .ca_bundle = v->ca_bundle, .timeout_ms = v->timeout_ms,
+				      .allow_http = v->plain_http, .errbuf = errbuf };
+
+		if ((error = util_http_setup(c, &ho)) < 0)
+			return error;
+	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, CERTOPS_USER_AGENT);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, v->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, v->plain_http ? "http" : "https");
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (v->ca_bundle)
-		curl_easy_setopt(c, CURLOPT_CAINFO, v->ca_bundle);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
 	if (v->token) {
@@ -353,7 +343,7 @@ static int vault_request(long *status_out, util_buf *resp, target_vault *v,
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (util_buf_failed(&h)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	util_log_debug("vault", "%s %s", body ? "POST" : "GET", url);
@@ -399,7 +389,7 @@ int target_vault_login_approle(target_vault *v, const char *mount,
 	char *old_token = v->token;
 
 	if (secret_id && util_secret_register(secret_id) < 0)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	util_buf_printf(&url, "%s/v1/auth/", v->address);
 	if ((error = put_segments(&url, mount ? mount : "approle")) < 0)
 		goto done;
@@ -412,7 +402,7 @@ int target_vault_login_approle(target_vault *v, const char *mount,
 	}
 	util_buf_putc(&body, '}');
 	if (util_buf_failed(&url) || util_buf_failed(&body)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	v->token = NULL; /* a login carries no token */
@@ -437,7 +427,7 @@ int target_vault_login_approle(target_vault *v, const char *mount,
 	if (util_secret_register(json_string_value(tok)) < 0 ||
 	    !(v->token = strdup(json_string_value(tok)))) {
 		v->token = old_token;
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	free(old_token);

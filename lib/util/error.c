@@ -150,6 +150,11 @@ int util_error_wrap(const char *fmt, ...)
 	return last_error.code;
 }
 
+int util_error_oom(void)
+{
+	return util_error_set(CERTOPS_ENOMEM, "out of memory");
+}
+
 const util_error *util_error_last(void)
 {
 	return last_set ? &last_error : NULL;

@@ -61,6 +61,11 @@ int util_error_set_errno(int code, const char *fmt, ...)
  * returns the current code (CERTOPS_ERROR when none was set).
  */
 int util_error_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Records "out of memory" and returns CERTOPS_ENOMEM: the one spelling of
+ * `return util_error_set(CERTOPS_ENOMEM, "out of memory");`.
+ */
+int util_error_oom(void);
 
 /* The last error of this thread (borrowed), or NULL. */
 const util_error *util_error_last(void);

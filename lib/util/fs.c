@@ -57,7 +57,7 @@ int util_fs_write_atomic(const char *path, const void *data, size_t len,
 		util_buf_clear(&tmp);
 		util_buf_printf(&tmp, "%s.certops-tmp-%ld-%d", path, (long)getpid(), attempt);
 		if (util_buf_failed(&tmp)) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 		fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
@@ -118,7 +118,7 @@ int util_fs_mkdir_p(const char *path, mode_t mode)
 
 	util_buf_puts(&b, path);
 	if (util_buf_failed(&b))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	for (p = b.ptr + 1; ; p++) {
 		if (*p == '/' || *p == '\0') {
 			char c = *p;

@@ -36,6 +36,16 @@ static void test_position_format(void **state)
 	util_error_clear();
 }
 
+static void test_oom(void **state)
+{
+	(void)state;
+	util_error_set(CERTOPS_EINVALID, "previous");
+	assert_int_equal(util_error_oom(), CERTOPS_ENOMEM);
+	assert_int_equal(util_error_last()->code, CERTOPS_ENOMEM);
+	assert_string_equal(util_error_message(), "out of memory");
+	util_error_clear();
+}
+
 static void test_errno_and_wrap(void **state)
 {
 	(void)state;
@@ -109,6 +119,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set_returns_code),
 		cmocka_unit_test(test_position_format),
+		cmocka_unit_test(test_oom),
 		cmocka_unit_test(test_errno_and_wrap),
 		cmocka_unit_test(test_messages_are_redacted),
 		cmocka_unit_test(test_diags_sorted_stable),
