@@ -70,8 +70,8 @@ static int generate(const char *dir, long n)
 		else
 			error = util_fs_write_atomic(path.ptr, b.ptr, b.size, 0644);
 	}
-	util_buf_free(&b);
-	util_buf_free(&path);
+	util_buf_release(&b);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 			best_cpu);
 		rc = 1;
 	}
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;
 }

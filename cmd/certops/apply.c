@@ -163,7 +163,7 @@ static int print_json(FILE *f, const plan *p, const apply_report *r)
 		fputs(b.ptr, f);
 	else
 		cli_print_error("rendering the result");
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 
@@ -182,7 +182,7 @@ static void show_plan(void *data, const plan *p, size_t dropped)
 			fputc('\n', ctx->out);
 	}
 	fflush(ctx->out);
-	util_buf_free(&out);
+	util_buf_release(&out);
 }
 
 static int run(cli_ctx *ctx, int argc, char **argv)

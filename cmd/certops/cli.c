@@ -74,7 +74,7 @@ void cli_print_error(const char *context)
 		fprintf(stderr, "certops: error: %s: %s\n", context, b.ptr);
 	else
 		fprintf(stderr, "certops: error: %s\n", b.ptr);
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 void cli_setup_logging(cli_ctx *ctx)
@@ -211,7 +211,7 @@ void cli_print_diags(FILE *f, const util_diags *d)
 		util_error_format(&b, &d->items[i]);
 		fprintf(f, "%s\n", b.ptr);
 	}
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 int cli_engine_fail(const cli_command *cmd, const engine *e, int error,

@@ -125,7 +125,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 
 		util_time_format(&when, now);
 		fprintf(ctx->out, "Planning as of %s (--at).\n\n", when.ptr);
-		util_buf_free(&when);
+		util_buf_release(&when);
 	}
 	fputs(b.ptr, ctx->out);
 	if (o.out) {
@@ -139,7 +139,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	}
 	exit_code = o.detailed && plan_has_changes(p) ? CLI_EXIT_CHANGES : CLI_EXIT_OK;
 done:
-	util_buf_free(&b);
+	util_buf_release(&b);
 	plan_free(p);
 	engine_free(e);
 	return exit_code;

@@ -141,7 +141,7 @@ static void on_plan(void *data, const plan *p, size_t dropped)
 		fprintf(ctx->out, "%zu action%s left out: certificates waiting out a retry backoff\n",
 			dropped, dropped == 1 ? "" : "s");
 	fflush(ctx->out);
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void on_progress(void *data, const apply_event *ev)

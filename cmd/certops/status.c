@@ -114,7 +114,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 	fputs(b.ptr, ctx->out);
 	exit_code = CLI_EXIT_OK;
 done:
-	util_buf_free(&b);
+	util_buf_release(&b);
 	report_free(r);
 	engine_free(e);
 	return exit_code;

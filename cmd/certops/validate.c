@@ -68,7 +68,7 @@ static void print_json(FILE *out, const util_diags *d)
 	}
 	util_buf_puts(&b, d->count ? "\n]\n" : "]\n");
 	fputs(util_buf_failed(&b) ? "[]\n" : b.ptr, out);
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 /* With --repo, the commit checked comes first (on stderr with --json). */

@@ -7,7 +7,7 @@
 #include "util/error.h"
 #include "util/log.h"
 
-void acme_account_free(acme_account *a)
+void acme_account_release(acme_account *a)
 {
 	size_t i;
 
@@ -45,8 +45,8 @@ static int account_from_response(acme_account *out, const acme__response *resp,
 	}
 	json_decref(obj);
 	if (!out->url) {
-		acme_account_free(out);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		acme_account_release(out);
+		return util_error_oom();
 	}
 	return 0;
 }
@@ -81,7 +81,7 @@ int acme__eab_jws(util_buf *out, const acme_eab *eab, const crypto_key *key,
 		return util_error_set(CERTOPS_EINVALID, "eab needs a key id and an hmac key");
 	/* keep the MAC key out of every log line and error message */
 	if (util_secret_register(eab->hmac_key) < 0)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if ((error = crypto_b64url_decode(&mackey, eab->hmac_key, strlen(eab->hmac_key))) < 0) {
 		util_error_wrap("decoding the eab hmac key");
 		goto done;
@@ -111,13 +111,13 @@ int acme__eab_jws(util_buf *out, const acme_eab *eab, const crypto_key *key,
 		util_buf_puts(out, "\"}");
 	}
 	error = util_buf_failed(out) || util_buf_failed(&prot)
-		? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+		? util_error_oom() : 0;
 done:
-	util_buf_free(&prot);
-	util_buf_free(&jwk);
-	util_buf_free(&input);
-	util_buf_free(&mackey);
-	util_buf_free(&mac);
+	util_buf_release(&prot);
+	util_buf_release(&jwk);
+	util_buf_release(&input);
+	util_buf_release(&mackey);
+	util_buf_release(&mac);
 	return error;
 }
 
@@ -142,7 +142,7 @@ int acme_account_new(acme_account *out, acme_client *c, const crypto_key *key,
 	}
 	util_buf_putc(&payload, '}');
 	if (util_buf_failed(&payload)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = acme__post(c, &resp, c->dir.new_account, payload.ptr, key, 1)) < 0) {
@@ -157,8 +157,8 @@ int acme_account_new(acme_account *out, acme_client *c, const crypto_key *key,
 		goto done;
 	error = acme_client_set_account(c, key, out->url);
 done:
-	acme__response_free(&resp);
-	util_buf_free(&payload);
+	acme__response_release(&resp);
+	util_buf_release(&payload);
 	return error;
 }
 
@@ -179,7 +179,7 @@ int acme_account_find(acme_account *out, acme_client *c, const crypto_key *key)
 		goto done;
 	error = acme_client_set_account(c, key, out->url);
 done:
-	acme__response_free(&resp);
+	acme__response_release(&resp);
 	return error;
 }
 
@@ -197,15 +197,15 @@ int acme_account_update(acme_account *out, acme_client *c,
 	put_contacts(&payload, contacts, ncontacts);
 	util_buf_putc(&payload, '}');
 	if (util_buf_failed(&payload)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = acme__post(c, &resp, c->kid, payload.ptr, NULL, 0)) < 0)
 		goto done;
 	error = account_from_response(out, &resp, c->kid);
 done:
-	acme__response_free(&resp);
-	util_buf_free(&payload);
+	acme__response_release(&resp);
+	util_buf_release(&payload);
 	return error;
 }
 
@@ -227,7 +227,7 @@ int acme_account_key_change(acme_client *c, const crypto_key *new_key)
 		goto done;
 	util_buf_putc(&payload, '}');
 	if (util_buf_failed(&payload)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = acme__jws(&inner, new_key, NULL, NULL, c->dir.key_change, payload.ptr)) < 0)
@@ -238,9 +238,9 @@ int acme_account_key_change(acme_client *c, const crypto_key *new_key)
 	}
 	c->key = new_key;
 done:
-	acme__response_free(&resp);
-	util_buf_free(&inner);
-	util_buf_free(&payload);
+	acme__response_release(&resp);
+	util_buf_release(&inner);
+	util_buf_release(&payload);
 	return error;
 }
 
@@ -252,7 +252,7 @@ int acme_account_deactivate(acme_client *c)
 	if (!c->kid)
 		return util_error_set(CERTOPS_EINVALID, "no acme account to deactivate");
 	error = acme__post(c, &resp, c->kid, "{\"status\":\"deactivated\"}", NULL, 0);
-	acme__response_free(&resp);
+	acme__response_release(&resp);
 	return error;
 }
 
@@ -273,14 +273,14 @@ int acme_revoke(acme_client *c, const void *cert_der, size_t len, int reason,
 		util_buf_printf(&payload, ",\"reason\":%d", reason);
 	util_buf_putc(&payload, '}');
 	if (util_buf_failed(&payload)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	error = acme__post(c, &resp, c->dir.revoke_cert, payload.ptr, cert_key, cert_key != NULL);
 	if (error < 0)
 		util_error_wrap("revoking the certificate");
 done:
-	acme__response_free(&resp);
-	util_buf_free(&payload);
+	acme__response_release(&resp);
+	util_buf_release(&payload);
 	return error;
 }

@@ -49,7 +49,7 @@ typedef struct {
 /* Parses a problem document; status/url are recorded as given (may be 0/NULL). */
 int acme_problem_parse(acme_problem *out, const char *json, size_t len,
 		       long status, const char *url);
-void acme_problem_free(acme_problem *p);
+void acme_problem_release(acme_problem *p);
 /*
  * 1 when p's type is the ACME error short name (e.g. "badNonce",
  * "rateLimited", "externalAccountRequired"), 0 otherwise (p may be NULL).
@@ -92,7 +92,7 @@ typedef struct {
 } acme_directory;
 
 int acme_directory_parse(acme_directory *out, const char *json, size_t len);
-void acme_directory_free(acme_directory *d);
+void acme_directory_release(acme_directory *d);
 
 typedef struct {
 	const char *directory_url; /* required */
@@ -161,7 +161,7 @@ int acme_account_update(acme_account *out, acme_client *c,
 /* §7.3.5 key rollover; on success the client signs with new_key (borrowed). */
 int acme_account_key_change(acme_client *c, const crypto_key *new_key);
 int acme_account_deactivate(acme_client *c);
-void acme_account_free(acme_account *a);
+void acme_account_release(acme_account *a);
 
 /* --- orders, authorizations, challenges (RFC 8555 §7.4, §7.5, §8) ------ */
 
@@ -205,7 +205,7 @@ int acme_order_wait_ready(acme_order *o, acme_client *c, time_t deadline);
 /* Sends the CSR (DER) and polls until the order is valid. */
 int acme_order_finalize(acme_order *o, acme_client *c, const void *csr_der,
 			size_t csr_len, time_t deadline);
-void acme_order_free(acme_order *o);
+void acme_order_release(acme_order *o);
 
 typedef struct {
 	char *type;   /* "http-01", "dns-01", "tls-alpn-01", ... */
@@ -238,7 +238,7 @@ int acme_challenge_respond(acme_client *c, const acme_challenge *ch);
 int acme_authz_wait(acme_authz *a, acme_client *c, time_t deadline);
 /* Deactivates an authorization (on abandon). */
 int acme_authz_deactivate(acme_client *c, const char *url);
-void acme_authz_free(acme_authz *a);
+void acme_authz_release(acme_authz *a);
 
 /* token "." thumbprint(account key) */
 int acme_key_authorization(util_buf *out, const crypto_key *account_key,
@@ -266,7 +266,7 @@ int acme_order_download(acme_chains *out, acme_client *c, const acme_order *o);
  * is NULL.
  */
 size_t acme_chain_select(const acme_chains *chains, const char *preferred);
-void acme_chains_free(acme_chains *ch);
+void acme_chains_release(acme_chains *ch);
 
 /* §7.6: reason is an RFC 5280 CRLReason (-1: omit).  cert_key NULL signs
  * with the account key; else with the certificate's own key (jwk). */
@@ -332,6 +332,6 @@ int acme_ari_parse(acme_renewal_info *out, const char *json, size_t len);
 int acme_ari_fetch(acme_renewal_info *out, acme_client *c, const char *cert_id);
 /* A uniformly random time in the window (rnd: a random 64-bit value). */
 time_t acme_ari_pick_time(const acme_renewal_info *ri, uint64_t rnd);
-void acme_renewal_info_free(acme_renewal_info *ri);
+void acme_renewal_info_release(acme_renewal_info *ri);
 
 #endif

@@ -50,7 +50,7 @@ struct acme_client {
 
 int acme__http_init(acme_client *c);
 void acme__http_cleanup(acme_client *c);
-void acme__response_free(acme__response *r);
+void acme__response_release(acme__response *r);
 /* One HTTP exchange, no retries.  method "GET", "HEAD" or "POST". */
 int acme__http(acme_client *c, acme__response *resp, const char *method,
 	       const char *url, const char *body, size_t len);

@@ -86,11 +86,11 @@ int acme_ari_cert_id_from_cert(util_buf *out, const void *cert, size_t len)
 				       "certificate has no authority key identifier (no ari certID)");
 	else
 		error = acme_ari_cert_id(out, info.aki, info.aki_len, info.serial, info.serial_len);
-	crypto_cert_info_free(&info);
+	crypto_cert_info_release(&info);
 	return error;
 }
 
-void acme_renewal_info_free(acme_renewal_info *ri)
+void acme_renewal_info_release(acme_renewal_info *ri)
 {
 	free(ri->explanation_url);
 	memset(ri, 0, sizeof(*ri));
@@ -143,7 +143,7 @@ int acme_ari_fetch(acme_renewal_info *out, acme_client *c, const char *cert_id)
 		util_buf_putc(&url, '/');
 	util_buf_puts(&url, cert_id);
 	if (util_buf_failed(&url)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = acme__get(c, &resp, url.ptr)) < 0)
@@ -156,8 +156,8 @@ int acme_ari_fetch(acme_renewal_info *out, acme_client *c, const char *cert_id)
 		out->retry_after = -1;
 	}
 done:
-	acme__response_free(&resp);
-	util_buf_free(&url);
+	acme__response_release(&resp);
+	util_buf_release(&url);
 	return error;
 }
 

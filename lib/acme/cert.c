@@ -7,7 +7,7 @@
 
 #include "util/error.h"
 
-void acme_chains_free(acme_chains *ch)
+void acme_chains_release(acme_chains *ch)
 {
 	size_t i;
 
@@ -26,12 +26,12 @@ static int chains_push(acme_chains *ch, acme__response *resp, const char *url)
 	/* refuse anything that is not a PEM chain before keeping it */
 	if ((error = crypto_pem_split(&list, resp->body.ptr, resp->body.size)) < 0)
 		return util_error_wrap("certificate chain from %s", url);
-	crypto_pem_list_free(&list);
+	crypto_pem_list_release(&list);
 	if (!(n = realloc(ch->chains, (ch->count + 1) * sizeof(*n))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	ch->chains = n;
 	if (!(n[ch->count] = util_buf_detach(&resp->body)))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	ch->count++;
 	return 0;
 }
@@ -55,9 +55,9 @@ int acme_order_download(acme_chains *out, acme_client *c, const acme_order *o)
 	}
 done:
 	if (error < 0)
-		acme_chains_free(out);
-	acme__response_free(&resp);
-	acme__response_free(&alt);
+		acme_chains_release(out);
+	acme__response_release(&resp);
+	acme__response_release(&alt);
 	return error;
 }
 
@@ -84,10 +84,10 @@ static int chain_matches(const char *chain, const char *preferred)
 		} else {
 			match = info.issuer_cn && !strcmp(info.issuer_cn, preferred);
 		}
-		crypto_cert_info_free(&info);
+		crypto_cert_info_release(&info);
 	}
-	util_buf_free(&hex);
-	crypto_pem_list_free(&list);
+	util_buf_release(&hex);
+	crypto_pem_list_release(&list);
 	return match;
 }
 

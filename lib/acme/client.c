@@ -23,7 +23,7 @@ static void curl_init(void)
 
 /* --- directory ------------------------------------------------------- */
 
-void acme_directory_free(acme_directory *d)
+void acme_directory_release(acme_directory *d)
 {
 	size_t i;
 
@@ -101,10 +101,10 @@ int acme_directory_parse(acme_directory *out, const char *json, size_t len)
 	}
 	goto done;
 oom:
-	error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+	error = util_error_oom();
 done:
 	if (error < 0)
-		acme_directory_free(out);
+		acme_directory_release(out);
 	json_decref(obj);
 	return error;
 }
@@ -123,7 +123,7 @@ int acme_client_new(acme_client **out, const acme_client_opts *opts)
 	if (!opts || !opts->directory_url)
 		return util_error_set(CERTOPS_EINVALID, "an acme client needs a directory url");
 	if (!(c = calloc(1, sizeof(*c))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	pthread_mutex_init(&c->nonce_lock, NULL);
 	pthread_mutex_init(&c->easy_lock, NULL);
 	pthread_mutex_init(&c->stats_lock, NULL);
@@ -139,7 +139,7 @@ int acme_client_new(acme_client **out, const acme_client_opts *opts)
 	c->directory_url = strdup(opts->directory_url);
 	c->ca_bundle = opts->ca_bundle ? strdup(opts->ca_bundle) : NULL;
 	if (!c->directory_url || (opts->ca_bundle && !c->ca_bundle)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = acme__http_init(c)) < 0)
@@ -150,7 +150,7 @@ int acme_client_new(acme_client **out, const acme_client_opts *opts)
 	}
 	error = acme_directory_parse(&c->dir, resp.body.ptr, resp.body.size);
 done:
-	acme__response_free(&resp);
+	acme__response_release(&resp);
 	if (error < 0)
 		acme_client_free(c);
 	else
@@ -167,7 +167,7 @@ void acme_client_free(acme_client *c)
 	acme__http_cleanup(c);
 	for (i = 0; i < c->nnonces; i++)
 		free(c->nonces[i]);
-	acme_directory_free(&c->dir);
+	acme_directory_release(&c->dir);
 	free(c->directory_url);
 	free(c->ca_bundle);
 	free(c->kid);
@@ -189,7 +189,7 @@ int acme_client_set_account(acme_client *c, const crypto_key *key, const char *k
 	char *k = NULL;
 
 	if (kid && !(k = strdup(kid)))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	free(c->kid);
 	c->kid = k;
 	c->key = key;
@@ -250,7 +250,7 @@ static int nonce_get(acme_client *c, char **out)
 	resp.nonce = NULL;
 	error = 0;
 done:
-	acme__response_free(&resp);
+	acme__response_release(&resp);
 	return error;
 }
 
@@ -283,7 +283,7 @@ int acme__jws(util_buf *out, const crypto_key *key, const char *kid,
 	util_buf_put_json_string(&prot, url);
 	util_buf_putc(&prot, '}');
 	if (util_buf_failed(&prot)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = crypto_b64url_encode(&input, prot.ptr, prot.size)) < 0)
@@ -303,11 +303,11 @@ int acme__jws(util_buf *out, const crypto_key *key, const char *kid,
 		crypto_b64url_encode(out, sig.ptr, sig.size);
 		util_buf_puts(out, "\"}");
 	}
-	error = util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	error = util_buf_failed(out) ? util_error_oom() : 0;
 done:
-	util_buf_free(&prot);
-	util_buf_free(&input);
-	util_buf_free(&sig);
+	util_buf_release(&prot);
+	util_buf_release(&input);
+	util_buf_release(&sig);
 	return error;
 }
 
@@ -361,10 +361,10 @@ int acme__post(acme_client *c, acme__response *resp, const char *url,
 		if (error == 0 && resp->status < 400)
 			goto done;
 		if (error == 0) {
-			acme_problem_free(p);
+			acme_problem_release(p);
 			free(p);
 			if (!(p = calloc(1, sizeof(*p)))) {
-				error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+				error = util_error_oom();
 				goto done;
 			}
 			if (acme_problem_parse(p, resp->body.ptr, resp->body.size, resp->status, url) < 0) {
@@ -403,9 +403,9 @@ int acme__post(acme_client *c, acme__response *resp, const char *url,
 				       "POST %s: http status %ld", url, resp->status);
 	}
 done:
-	acme_problem_free(p);
+	acme_problem_release(p);
 	free(p);
 	free(nonce);
-	util_buf_free(&jws);
+	util_buf_release(&jws);
 	return error;
 }

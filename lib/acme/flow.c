@@ -32,7 +32,7 @@ static const acme_solver *pick_solver(const acme_authz *a, const acme_solver *so
 	return NULL;
 }
 
-static void challenge_free(acme_challenge *ch)
+static void challenge_release(acme_challenge *ch)
 {
 	free(ch->type);
 	free(ch->url);
@@ -51,8 +51,8 @@ static int challenge_copy(acme_challenge *out, const acme_challenge *ch)
 	out->status = ch->status ? strdup(ch->status) : NULL;
 	out->token = strdup(ch->token);
 	if (!out->type || !out->url || !out->token || (ch->status && !out->status)) {
-		challenge_free(out);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		challenge_release(out);
+		return util_error_oom();
 	}
 	return 0;
 }
@@ -68,7 +68,7 @@ int acme_order_authorize(acme_order *o, acme_client *c, const acme_solver *solve
 	int error = 0;
 
 	if (n && !(pa = calloc(n, sizeof(*pa))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	/* 1: read every authorization, present and respond for the pending ones */
 	for (i = 0; i < n && error == 0; i++) {
 		pending_authz *p = &pa[i];
@@ -88,7 +88,7 @@ int acme_order_authorize(acme_order *o, acme_client *c, const acme_solver *solve
 		if ((error = acme_key_authorization(&ka, c->key, p->ch.token)) < 0)
 			break;
 		if (!(p->key_authorization = strdup(ka.ptr))) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			break;
 		}
 		if ((error = p->solver->present(p->solver->ctx, &p->authz, &p->ch,
@@ -129,15 +129,15 @@ int acme_order_authorize(acme_order *o, acme_client *c, const acme_solver *solve
 								       : first_msg.ptr);
 	}
 	for (i = 0; i < n; i++) {
-		acme_authz_free(&pa[i].authz);
-		challenge_free(&pa[i].ch);
+		acme_authz_release(&pa[i].authz);
+		challenge_release(&pa[i].ch);
 		free(pa[i].key_authorization);
 	}
 	free(pa);
-	acme_problem_free(first_problem);
+	acme_problem_release(first_problem);
 	free(first_problem);
-	util_buf_free(&first_msg);
-	util_buf_free(&ka);
+	util_buf_release(&first_msg);
+	util_buf_release(&ka);
 	return error;
 }
 
@@ -160,10 +160,10 @@ int acme_issue(acme_chains *chains_out, acme_order *order_out, acme_client *c,
 	    (error = acme_order_download(chains_out, c, &o)) < 0)
 		goto done;
 done:
-	util_buf_free(&csr);
+	util_buf_release(&csr);
 	if (order_out)
 		*order_out = o;
 	else
-		acme_order_free(&o);
+		acme_order_release(&o);
 	return error;
 }

@@ -20,11 +20,11 @@
 #include "util/http.h"
 #include "util/log.h"
 
-void acme__response_free(acme__response *r)
+void acme__response_release(acme__response *r)
 {
 	size_t i;
 
-	util_buf_free(&r->body);
+	util_buf_release(&r->body);
 	free(r->content_type);
 	free(r->location);
 	free(r->nonce);
@@ -309,7 +309,7 @@ int acme__http(acme_client *c, acme__response *resp, const char *method,
 	char errbuf[CURL_ERROR_SIZE] = "";
 	int error = 0;
 
-	acme__response_free(resp);
+	acme__response_release(resp);
 	util_buf_init_limit(&resp->body, ACME__BODY_LIMIT);
 	if (strncmp(url, "https://", 8))
 		return util_error_set(CERTOPS_EINVALID, "refusing non-https acme url '%s'", url);
@@ -398,7 +398,7 @@ int acme__get(acme_client *c, acme__response *resp, const char *url)
 	if (!(p = calloc(1, sizeof(*p))))
 		return util_error_oom();
 	if (acme_problem_parse(p, resp->body.ptr, resp->body.size, resp->status, url) < 0) {
-		acme_problem_free(p);
+		acme_problem_release(p);
 		free(p);
 		return util_error_set(resp->status == 429 ? CERTOPS_ERATELIMIT : CERTOPS_EPEER,
 				      "GET %s: http status %ld", url, resp->status);

@@ -38,7 +38,7 @@ static int64_t response_retry_after(const acme__response *r)
 
 /* --- orders ------------------------------------------------------------ */
 
-void acme_order_free(acme_order *o)
+void acme_order_release(acme_order *o)
 {
 	size_t i;
 
@@ -52,7 +52,7 @@ void acme_order_free(acme_order *o)
 	for (i = 0; i < o->nauthorizations; i++)
 		free(o->authorizations[i]);
 	free(o->authorizations);
-	acme_problem_free(o->error);
+	acme_problem_release(o->error);
 	free(o->error);
 	memset(o, 0, sizeof(*o));
 }
@@ -68,7 +68,7 @@ static int order_update(acme_order *o, const acme__response *resp)
 	if ((error = acme__json(&obj, resp, "order")) < 0)
 		return error;
 	o->url = NULL;
-	acme_order_free(o);
+	acme_order_release(o);
 	o->url = url;
 	o->status = acme__json_str_oom(obj, "status", &oom);
 	o->finalize = acme__json_str_oom(obj, "finalize", &oom);
@@ -103,7 +103,7 @@ static int order_update(acme_order *o, const acme__response *resp)
 		}
 	json_decref(obj);
 	if (oom)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if (!o->status || !o->finalize)
 		return util_error_set(CERTOPS_EPEER, "order %s lacks status or finalize",
 				      o->url ? o->url : "");
@@ -139,7 +139,7 @@ int acme_order_new(acme_order *out, acme_client *c, const acme_order_opts *opts)
 	}
 	util_buf_putc(&payload, '}');
 	if (util_buf_failed(&payload)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = acme__post(c, &resp, c->dir.new_order, payload.ptr, NULL, 0)) < 0) {
@@ -155,9 +155,9 @@ int acme_order_new(acme_order *out, acme_client *c, const acme_order_opts *opts)
 	error = order_update(out, &resp);
 done:
 	if (error < 0)
-		acme_order_free(out);
-	acme__response_free(&resp);
-	util_buf_free(&payload);
+		acme_order_release(out);
+	acme__response_release(&resp);
+	util_buf_release(&payload);
 	return error;
 }
 
@@ -170,7 +170,7 @@ int acme_order_refresh(acme_order *o, acme_client *c)
 		return util_error_set(CERTOPS_EINVALID, "an order to refresh needs its url");
 	if ((error = acme__post(c, &resp, o->url, NULL, NULL, 0)) == 0)
 		error = order_update(o, &resp);
-	acme__response_free(&resp);
+	acme__response_release(&resp);
 	return error;
 }
 
@@ -240,7 +240,7 @@ int acme_order_finalize(acme_order *o, acme_client *c, const void *csr_der,
 		goto done;
 	util_buf_puts(&payload, "\"}");
 	if (util_buf_failed(&payload)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = acme__post(c, &resp, o->finalize, payload.ptr, NULL, 0)) < 0) {
@@ -256,14 +256,14 @@ int acme_order_finalize(acme_order *o, acme_client *c, const void *csr_der,
 		error = util_error_set(CERTOPS_EPEER, "order %s is %s after finalize", o->url,
 				       o->status);
 done:
-	acme__response_free(&resp);
-	util_buf_free(&payload);
+	acme__response_release(&resp);
+	util_buf_release(&payload);
 	return error;
 }
 
 /* --- authorizations and challenges ------------------------------------- */
 
-void acme_authz_free(acme_authz *a)
+void acme_authz_release(acme_authz *a)
 {
 	size_t i;
 
@@ -272,7 +272,7 @@ void acme_authz_free(acme_authz *a)
 	for (i = 0; i < a->nchallenges; i++) {
 		acme_challenge *ch = &a->challenges[i];
 		free(ch->type); free(ch->url); free(ch->status); free(ch->token);
-		acme_problem_free(ch->error);
+		acme_problem_release(ch->error);
 		free(ch->error);
 	}
 	free(a->challenges);
@@ -289,7 +289,7 @@ static int authz_update(acme_authz *a, const acme__response *resp)
 	if ((error = acme__json(&obj, resp, "authorization")) < 0)
 		return error;
 	a->url = NULL;
-	acme_authz_free(a);
+	acme_authz_release(a);
 	a->url = url;
 	a->status = acme__json_str_oom(obj, "status", &oom);
 	a->identifier.type = acme__json_str_oom(json_object_get(obj, "identifier"), "type", &oom);
@@ -312,7 +312,7 @@ static int authz_update(acme_authz *a, const acme__response *resp)
 		}
 	json_decref(obj);
 	if (oom)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if (!a->status || !a->identifier.value)
 		return util_error_set(CERTOPS_EPEER, "authorization %s lacks status or identifier", url);
 	return 0;
@@ -327,12 +327,12 @@ int acme_authz_get(acme_authz *out, acme_client *c, const char *url)
 	if (!url)
 		return util_error_set(CERTOPS_EINVALID, "no authorization url");
 	if (!(out->url = strdup(url)))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if ((error = acme__post(c, &resp, url, NULL, NULL, 0)) == 0)
 		error = authz_update(out, &resp);
 	if (error < 0)
-		acme_authz_free(out);
-	acme__response_free(&resp);
+		acme_authz_release(out);
+	acme__response_release(&resp);
 	return error;
 }
 
@@ -351,7 +351,7 @@ int acme_challenge_respond(acme_client *c, const acme_challenge *ch)
 	acme__response resp = { 0 };
 	int error = acme__post(c, &resp, ch->url, "{}", NULL, 0);
 
-	acme__response_free(&resp);
+	acme__response_release(&resp);
 	return error;
 }
 
@@ -371,7 +371,7 @@ static int authz_failed(acme_authz *a)
 			util_buf_printf(&what, "%s challenge for %s '%s'", ch->type,
 					a->identifier.type, a->identifier.value);
 			code = acme__fail_problem(p, util_buf_failed(&what) ? "challenge" : what.ptr);
-			util_buf_free(&what);
+			util_buf_release(&what);
 			return code;
 		}
 	}
@@ -408,7 +408,7 @@ int acme_authz_wait(acme_authz *a, acme_client *c, time_t deadline)
 		    (error = authz_update(a, &resp)) < 0)
 			break;
 	}
-	acme__response_free(&resp);
+	acme__response_release(&resp);
 	return error;
 }
 
@@ -417,7 +417,7 @@ int acme_authz_deactivate(acme_client *c, const char *url)
 	acme__response resp = { 0 };
 	int error = acme__post(c, &resp, url, "{\"status\":\"deactivated\"}", NULL, 0);
 
-	acme__response_free(&resp);
+	acme__response_release(&resp);
 	return error;
 }
 
@@ -446,5 +446,5 @@ int acme_tlsalpn01_extension_value(util_buf *out, const char *key_authorization)
 	if ((error = crypto_sha256(der + 2, key_authorization, strlen(key_authorization))) < 0)
 		return error;
 	return util_buf_put(out, der, sizeof(der)) < 0
-		? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+		? util_error_oom() : 0;
 }

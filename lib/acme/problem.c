@@ -18,7 +18,7 @@ static pthread_once_t problem_once = PTHREAD_ONCE_INIT;
 
 static void problem_destroy(void *p)
 {
-	acme_problem_free(p);
+	acme_problem_release(p);
 	free(p);
 }
 
@@ -57,7 +57,7 @@ char *acme__json_str_oom(json_t *obj, const char *key, int *oom)
 	return d;
 }
 
-void acme_problem_free(acme_problem *p)
+void acme_problem_release(acme_problem *p)
 {
 	size_t i;
 
@@ -119,8 +119,8 @@ int acme_problem_parse(acme_problem *out, const char *json, size_t len,
 		return util_error_set(CERTOPS_EINVALID, "problem document is not a json object");
 	}
 	if (problem_from_json(out, obj) < 0 || (url && !(out->url = strdup(url)))) {
-		acme_problem_free(out);
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		acme_problem_release(out);
+		error = util_error_oom();
 	}
 	json_decref(obj);
 	return error;
@@ -135,7 +135,7 @@ acme_problem *acme__json_problem(json_t *obj)
 		return NULL;
 	p->retry_after = -1;
 	if (problem_from_json(p, e) < 0) {
-		acme_problem_free(p);
+		acme_problem_release(p);
 		free(p);
 		return NULL;
 	}
@@ -211,7 +211,7 @@ int acme__fail_problem(acme_problem *p, const char *what)
 	acme_problem_clear();
 	last_set(p);
 	util_error_set(code, "%s", util_buf_failed(&msg) ? "acme error" : msg.ptr);
-	util_buf_free(&msg);
+	util_buf_release(&msg);
 	return code;
 }
 

@@ -19,7 +19,7 @@ int apply_ctx_new(apply_ctx **out, const apply_options *opts)
 	if (!opts->st || !opts->set || !opts->policy)
 		return util_error_set(CERTOPS_EINVALID, "apply needs a state store, declarations and a policy");
 	if (!(ctx = calloc(1, sizeof(*ctx))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	ctx->opts = *opts;
 	if (!ctx->opts.parallel)
 		ctx->opts.parallel = APPLY_PARALLEL_DEFAULT;
@@ -32,7 +32,7 @@ int apply_ctx_new(apply_ctx **out, const apply_options *opts)
 	if (ctx->nissuers &&
 	    !(ctx->issuers = calloc(ctx->nissuers, sizeof(*ctx->issuers)))) {
 		apply_ctx_free(ctx);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	}
 	for (i = 0; i < ctx->nissuers; i++) {
 		ctx->issuers[i].issuer = opts->set->issuers[i];
@@ -183,14 +183,14 @@ static int account_ensure(apply_ctx *ctx, apply__issuer *ai, int *registered)
 	}
 	if (n && (!(contacts = calloc(n, sizeof(*contacts))) ||
 		  !(mailto = calloc(n, sizeof(*mailto))))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
 		util_buf m = UTIL_BUF_INIT;
 		util_buf_printf(&m, "mailto:%s", is->acme.emails.items[i].value);
 		if (!(mailto[i] = util_buf_detach(&m))) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 		contacts[i] = mailto[i];
@@ -227,9 +227,9 @@ done:
 	free(mailto);
 	free(contacts);
 	free(hmac);
-	acme_account_free(&acc);
+	acme_account_release(&acc);
 	state_account_free(sa);
-	util_buf_free(&pem);
+	util_buf_release(&pem);
 	return error;
 }
 
@@ -276,14 +276,14 @@ int apply__listener_get(challenge_solver **out, apply_ctx *ctx, const char *addr
 			goto done;
 		}
 	if (!(l = realloc(ctx->listeners, (ctx->nlisteners + 1) * sizeof(*l)))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	ctx->listeners = l;
 	l = &ctx->listeners[ctx->nlisteners];
 	memset(l, 0, sizeof(*l));
 	if (!(l->addr = strdup(addr))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = challenge_http01_listen_new(&l->solver, addr)) < 0) {

@@ -59,7 +59,7 @@ int apply_deploy(apply_ctx *ctx, const config_certificate *cert,
 	}
 done:
 	state_cert_free(cur);
-	util_buf_free(&id);
-	util_buf_free(&msg);
+	util_buf_release(&id);
+	util_buf_release(&msg);
 	return error;
 }

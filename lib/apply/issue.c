@@ -77,7 +77,7 @@ static int names_of(const char ***out, size_t *n, const config_certificate *cert
 		return util_error_set(CERTOPS_EINVALID, "certificate '%s' has no identifiers",
 				      cert->name);
 	if (!(*out = calloc(*n, sizeof(**out))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	for (i = 0; i < cert->domains.count; i++)
 		(*out)[k++] = cert->domains.items[i].value;
 	for (i = 0; i < cert->ip_addresses.count; i++)
@@ -107,7 +107,7 @@ static int order_resume(acme_order *o, crypto_key **key, apply_ctx *ctx, acme_cl
 		goto forget;
 	o->retry_after = -1;
 	if (!(o->url = strdup(po->order_url))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if (acme_order_refresh(o, c) < 0 ||
@@ -115,11 +115,11 @@ static int order_resume(acme_order *o, crypto_key **key, apply_ctx *ctx, acme_cl
 	     strcmp(o->status, "processing") && strcmp(o->status, "valid"))) {
 		util_log_info("apply", "certificate '%s': pending order %s cannot be resumed (%s)",
 			      cert->name, po->order_url, o->status ? o->status : util_error_message());
-		acme_order_free(o);
+		acme_order_release(o);
 		goto forget;
 	}
 	if ((error = crypto_key_parse(key, po->key_pem, strlen(po->key_pem))) < 0) {
-		acme_order_free(o);
+		acme_order_release(o);
 		goto forget;
 	}
 	util_log_info("apply", "certificate '%s': resuming order %s (%s)", cert->name,
@@ -174,7 +174,7 @@ static int store_cert(apply_ctx *ctx, const config_certificate *cert, const char
 		goto done;
 	}
 	if (!(sans = calloc(info.ndns + info.nip + 1, sizeof(*sans)))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	for (i = 0; i < info.ndns; i++)
@@ -200,9 +200,9 @@ static int store_cert(apply_ctx *ctx, const config_certificate *cert, const char
 	error = state_cert_put(ctx->opts.st, &sc, version_out);
 done:
 	free(sans);
-	crypto_cert_info_free(&info);
-	util_buf_free(&key_pem);
-	util_buf_free(&fp);
+	crypto_cert_info_release(&info);
+	util_buf_release(&key_pem);
+	util_buf_release(&fp);
 	return error;
 }
 
@@ -312,11 +312,11 @@ static int issue_once(issue_job *j, int allow_resume, int *resumed_out, char **v
 				      j->cert->name, util_error_message());
 	}
 done:
-	acme_order_free(&o);
-	acme_chains_free(&chains);
+	acme_order_release(&o);
+	acme_chains_release(&chains);
 	crypto_key_free(key);
-	util_buf_free(&csr);
-	util_buf_free(&key_pem);
+	util_buf_release(&csr);
+	util_buf_release(&key_pem);
 	return error;
 }
 

@@ -226,7 +226,7 @@ static int execute(apply_ctx *ctx, apply_report *report, const plan *p, unsigned
 	if (!(s.status = calloc(p->count, sizeof(*s.status))) ||
 	    !(s.deps = calloc(p->count, sizeof(*s.deps))) ||
 	    !(s.ndeps = calloc(p->count, sizeof(*s.ndeps)))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	for (i = 0; i < p->count; i++) {
@@ -241,7 +241,7 @@ static int execute(apply_ctx *ctx, apply_report *report, const plan *p, unsigned
 		else
 			todo++;
 		if (a->ndepends && !(s.deps[i] = calloc(a->ndepends, sizeof(size_t)))) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 		for (k = 0; k < a->ndepends; k++) {
@@ -268,7 +268,7 @@ static int execute(apply_ctx *ctx, apply_report *report, const plan *p, unsigned
 	pthread_mutex_destroy(&s.lock);
 	*ran = todo;
 	if (s.error)
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 done:
 	for (i = 0; s.deps && i < p->count; i++)
 		free(s.deps[i]);
@@ -285,10 +285,10 @@ static int add_pending(apply_report *r, const plan_action *a, const apply_outcom
 	char **ids, **whys;
 
 	if (!(ids = realloc(r->pending_ids, (r->npending + 1) * sizeof(char *))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	r->pending_ids = ids;
 	if (!(whys = realloc(r->pending_why, (r->npending + 1) * sizeof(char *))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	r->pending_why = whys;
 	if (h && h->ok == 0)
 		util_buf_printf(&why, "failed: %s", h->message ? h->message : "unknown error");
@@ -307,7 +307,7 @@ static int add_pending(apply_report *r, const plan_action *a, const apply_outcom
 	if (!r->pending_ids[r->npending] || !r->pending_why[r->npending]) {
 		free(r->pending_ids[r->npending]);
 		free(r->pending_why[r->npending]);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	}
 	r->npending++;
 	return 0;

@@ -72,7 +72,7 @@ int apply_verify(apply_ctx *ctx, const config_certificate *cert, size_t index)
 	}
 	if (count && (!(older = calloc(count, sizeof(*older))) ||
 		      !(fps = calloc(count, sizeof(*fps))))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	for (i = 0; i < count; i++)

@@ -61,11 +61,6 @@ typedef struct {
 	conn *conns[MAX_CONNS];
 } listen_solver;
 
-static int oom(void)
-{
-	return util_error_set(CERTOPS_ENOMEM, "out of memory");
-}
-
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -77,7 +72,7 @@ static long now_ms(void)
 static void conn_close(conn *c)
 {
 	close(c->fd);
-	util_buf_free(&c->out);
+	util_buf_release(&c->out);
 	free(c);
 }
 
@@ -293,7 +288,7 @@ static int listen_present(challenge_solver *s, const char *token,
 
 	(void)identifier;
 	if (!t || !ka) {
-		error = oom();
+		error = util_error_oom();
 		goto done;
 	}
 	pthread_mutex_lock(&l->mu);
@@ -307,7 +302,7 @@ static int listen_present(challenge_solver *s, const char *token,
 			entry *ne = realloc(l->entries, na * sizeof(*ne));
 
 			if (!ne) {
-				error = oom();
+				error = util_error_oom();
 				goto unlock;
 			}
 			l->entries = ne;
@@ -402,11 +397,11 @@ static int split_listen(char **host_out, char **port_out, const char *listen)
 	    strlen(colon + 1) > 5 || strtol(colon + 1, NULL, 10) > 65535)
 		goto bad;
 	if (host_end > host && !(*host_out = strndup(host, (size_t)(host_end - host))))
-		return oom();
+		return util_error_oom();
 	if (!(*port_out = strdup(colon + 1))) {
 		free(*host_out);
 		*host_out = NULL;
-		return oom();
+		return util_error_oom();
 	}
 	return 0;
 bad:
@@ -472,13 +467,13 @@ int challenge_http01_listen_new(challenge_solver **out, const char *listen_addr)
 	if (!listen_addr || !*listen_addr)
 		return util_error_set(CERTOPS_EINVALID, "http-01 listen address is empty");
 	if (!(l = calloc(1, sizeof(*l))))
-		return oom();
+		return util_error_oom();
 	l->base.ops = &listen_ops;
 	l->lfd = l->wake[0] = l->wake[1] = -1;
 	l->timeout_ms = CONN_TIMEOUT_MS;
 	pthread_mutex_init(&l->mu, NULL);
 	if (!(l->listen = strdup(listen_addr))) {
-		error = oom();
+		error = util_error_oom();
 		goto fail;
 	}
 	if ((error = bind_listen(l)) < 0)

@@ -30,11 +30,6 @@ typedef struct {
 	size_t ntokens, alloc;
 } webroot_solver;
 
-static int oom(void)
-{
-	return util_error_set(CERTOPS_ENOMEM, "out of memory");
-}
-
 /* Creates one folder 0755 unless it exists; *made says whether we did. */
 static int make_dir(const char *path, int *made)
 {
@@ -55,7 +50,7 @@ static int make_dir(const char *path, int *made)
 static int token_path(util_buf *out, webroot_solver *w, const char *token)
 {
 	util_fs_join(out, w->dir, token);
-	return util_buf_failed(out) ? oom() : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 static int webroot_present(challenge_solver *s, const char *token,
@@ -80,14 +75,14 @@ static int webroot_present(challenge_solver *s, const char *token,
 			size_t na = w->alloc ? w->alloc * 2 : 8;
 			char **nt = realloc(w->tokens, na * sizeof(*nt));
 			if (!nt) {
-				error = oom();
+				error = util_error_oom();
 				goto done;
 			}
 			w->tokens = nt;
 			w->alloc = na;
 		}
 		if (!(copy = strdup(token))) {
-			error = oom();
+			error = util_error_oom();
 			goto done;
 		}
 	}
@@ -107,7 +102,7 @@ static int webroot_present(challenge_solver *s, const char *token,
 done:
 	pthread_mutex_unlock(&w->mu);
 	free(copy);
-	util_buf_free(&path);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -130,7 +125,7 @@ static int remove_token(webroot_solver *w, const char *token)
 		}
 	}
 done:
-	util_buf_free(&path);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -202,7 +197,7 @@ int challenge_http01_webroot_new(challenge_solver **out, const char *webroot)
 		return util_error_set(CERTOPS_EINVALID,
 			"http-01 webroot '%s' is not a directory", webroot);
 	if (!(w = calloc(1, sizeof(*w))))
-		return oom();
+		return util_error_oom();
 	util_fs_join(&a, webroot, ".well-known");
 	util_fs_join(&b, webroot, ".well-known/acme-challenge");
 	w->webroot = strdup(webroot);
@@ -213,7 +208,7 @@ int challenge_http01_webroot_new(challenge_solver **out, const char *webroot)
 		free(w->wellknown);
 		free(w->dir);
 		free(w);
-		return oom();
+		return util_error_oom();
 	}
 	pthread_mutex_init(&w->mu, NULL);
 	w->base.ops = &webroot_ops;

@@ -26,7 +26,7 @@ static void verr(cfg_dec *d, const cfg_node *at, const char *field,
 	    util_diags_add(d->diags, CERTOPS_EINVALID, d->file, at->line,
 			   at->column, *path ? path : NULL, "%s", msg.ptr) < 0)
 		d->oom = 1;
-	util_buf_free(&msg);
+	util_buf_release(&msg);
 	config__path_pop(d, saved);
 	d->nerrors++;
 }
@@ -86,7 +86,7 @@ int config__set_push(void ***arr, size_t *n, size_t *alloc, void *item)
 		void **p = realloc(*arr, na * sizeof(*p));
 
 		if (!p)
-			return util_error_set(CERTOPS_ENOMEM, "out of memory");
+			return util_error_oom();
 		*arr = p;
 		*alloc = na;
 	}
@@ -112,7 +112,7 @@ static void unknown_field(cfg_dec *d, const cfg_node *k,
 			i > 1 ? "one of " : "", list.ptr);
 	else
 		config__err_field(d, k, k->str, "unknown field '%s'", k->str);
-	util_buf_free(&list);
+	util_buf_release(&list);
 }
 
 int config__expect_map(cfg_dec *d, const cfg_node *n,

@@ -88,14 +88,14 @@ int config_certificate_hash(char out[CONFIG_HASH_HEX_LEN + 1],
 	field(&b, "issuer", c->issuer);
 	if (field_sorted(&b, "dns", &c->domains) < 0 ||
 	    field_sorted(&b, "ip", &c->ip_addresses) < 0) {
-		util_buf_free(&b);
+		util_buf_release(&b);
 		return util_error_oom();
 	}
 	field(&b, "commonName", c->common_name);
 	field(&b, "keyType", config_key_type_name(c->key_type));
 	field_u(&b, "keyReuse", (unsigned long long)!!c->key_reuse);
 	error = digest_hex(out, &b);
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 
@@ -145,7 +145,7 @@ int config_target_hash(char out[CONFIG_HASH_HEX_LEN + 1],
 		break;
 	}
 	error = digest_hex(out, &b);
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 
@@ -173,7 +173,7 @@ int config_issuer_hash(char out[CONFIG_HASH_HEX_LEN + 1],
 		field_u(&b, "lifetime", (unsigned long long)is->ca.lifetime);
 	}
 	error = digest_hex(out, &b);
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 
@@ -231,5 +231,5 @@ void config__target_identities(util_buf *out, size_t *count,
 	default:
 		break; /* exec writes nothing certops owns */
 	}
-	util_buf_free(&tmp);
+	util_buf_release(&tmp);
 }

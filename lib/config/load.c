@@ -22,7 +22,7 @@ int config_set_new(config_set **out)
 	*out = NULL;
 	if (!set || !(set->arena = config__arena_new())) {
 		free(set);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	}
 	*out = set;
 	return 0;
@@ -54,12 +54,12 @@ int config_set_add_buffer(config_set *set, util_diags *diags, const char *name,
 	memset(&d, 0, sizeof(d));
 	util_buf_init(&d.path);
 	if (!tree)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	d.set = set;
 	d.arena = set->arena;
 	d.diags = diags;
 	if (!(d.file = config__arena_strdup(set->arena, name))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	set->nfiles++;
@@ -79,10 +79,10 @@ int config_set_add_buffer(config_set *set, util_diags *diags, const char *name,
 		config__decode_document(&d, docs[i].root);
 	}
 	if (d.oom || util_buf_failed(&d.path))
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 done:
 	free(docs);
-	util_buf_free(&d.path);
+	util_buf_release(&d.path);
 	config__arena_free(tree);
 	return error;
 }
@@ -96,12 +96,12 @@ int config_set_add_file(config_set *set, util_diags *diags, const char *path,
 	if (util_fs_read_file(&data, path, MAX_FILE_SIZE) < 0) {
 		error = util_diags_add(diags, CERTOPS_EINVALID, name, 0, 0, NULL,
 				       "%s", util_error_message()) < 0 ?
-			util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+			util_error_oom() : 0;
 		goto done;
 	}
 	error = config_set_add_buffer(set, diags, name, data.ptr, data.size);
 done:
-	util_buf_free(&data);
+	util_buf_release(&data);
 	return error;
 }
 
@@ -139,29 +139,29 @@ static int walk(path_list *out, const char *dir, int depth)
 			continue; /* ., .., .git, editor files */
 		util_fs_join(&p, dir, de->d_name);
 		if (util_buf_failed(&p)) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			break;
 		}
 		if (stat(p.ptr, &st) < 0) {
-			util_buf_free(&p);
+			util_buf_release(&p);
 			continue; /* dangling link: nothing to read */
 		}
 		if (S_ISDIR(st.st_mode)) {
 			error = walk(out, p.ptr, depth + 1);
-			util_buf_free(&p);
+			util_buf_release(&p);
 			if (error < 0)
 				break;
 			continue;
 		}
 		if (!S_ISREG(st.st_mode) || !has_yaml_ext(de->d_name)) {
-			util_buf_free(&p);
+			util_buf_release(&p);
 			continue;
 		}
 		s = util_buf_detach(&p);
 		if (!s || config__set_push((void ***)&out->paths, &out->n,
 					   &out->alloc, s) < 0) {
 			free(s);
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			break;
 		}
 	}
@@ -190,7 +190,7 @@ int config_load_dir(config_set **out, util_diags *diags, const char *dir)
 		if (!one || config__set_push((void ***)&files.paths, &files.n,
 					     &files.alloc, one) < 0) {
 			free(one);
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 	} else if ((error = walk(&files, dir, 0)) < 0) {

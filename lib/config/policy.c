@@ -90,13 +90,13 @@ int config_policy_default(config_policy **out, const char *state_dir)
 
 	*out = NULL;
 	if (!p)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	p->source = "built-in default";
 	p->write_roots = config__arena_alloc(p->arena, 3 * sizeof(char *));
 	p->env = config__arena_alloc(p->arena, sizeof(char *));
 	if (!p->write_roots || !p->env || add_state_root(p, state_dir) < 0) {
 		config_policy_free(p);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	}
 	p->write_roots[p->nwrite_roots++] = CONFIG_POLICY_DEMO_ROOT;
 	p->env[p->nenv++] = CONFIG_POLICY_DEFAULT_ENV;
@@ -269,11 +269,11 @@ int config_policy_parse(config_policy **out, util_diags *diags,
 		error = CERTOPS_EINVALID;
 	goto done;
 oom:
-	error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+	error = util_error_oom();
 done:
 	free(docs);
 	config__arena_free(tree);
-	util_buf_free(&d.path);
+	util_buf_release(&d.path);
 	if (error < 0)
 		config_policy_free(p);
 	else
@@ -296,14 +296,14 @@ int config_policy_open(config_policy **out, util_diags *diags,
 	if (util_fs_read_file(&data, path, MAX_POLICY_SIZE) < 0) {
 		error = util_diags_add(diags, CERTOPS_EINVALID, path, 0, 0, NULL,
 				       "%s", util_error_message()) < 0 ?
-			util_error_set(CERTOPS_ENOMEM, "out of memory") :
+			util_error_oom() :
 			CERTOPS_EINVALID;
 		goto done;
 	}
 	error = config_policy_parse(out, diags, path, data.ptr, data.size,
 				    state_dir);
 done:
-	util_buf_free(&data);
+	util_buf_release(&data);
 	return error;
 }
 

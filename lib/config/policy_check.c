@@ -37,8 +37,8 @@ static void violation(pctx *c, config_pos pos, const char *suffix,
 			   pos.column, field.size ? field.ptr : NULL, "%s",
 			   msg.ptr) < 0)
 		c->oom = 1;
-	util_buf_free(&msg);
-	util_buf_free(&field);
+	util_buf_release(&msg);
+	util_buf_release(&field);
 }
 
 static void check_write(pctx *c, const char *path, config_pos pos,
@@ -77,7 +77,7 @@ static void check_exec(pctx *c, const config_strings *argv, config_pos pos,
 	}
 	violation(c, argv->items[0].pos.line ? argv->items[0].pos : pos, suffix,
 		  "command '%s' is not allowed", cmd.ptr);
-	util_buf_free(&cmd);
+	util_buf_release(&cmd);
 }
 
 static void check_challenge(pctx *c, const config_challenge *ch)
@@ -176,6 +176,6 @@ int config_policy_check(const config_policy *p, const config_set *set,
 	}
 	if (util_buf_failed(&c.field))
 		c.oom = 1;
-	util_buf_free(&c.field);
-	return c.oom ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	util_buf_release(&c.field);
+	return c.oom ? util_error_oom() : 0;
 }

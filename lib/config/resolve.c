@@ -29,7 +29,7 @@ static void diag(rctx *r, config_pos pos, const char *field,
 	    util_diags_add(r->diags, CERTOPS_EINVALID, pos.file, pos.line,
 			   pos.column, field, "%s", msg.ptr) < 0)
 		r->oom = 1;
-	util_buf_free(&msg);
+	util_buf_release(&msg);
 }
 
 /* Sorting by name, the load order (pointer order in the arena is not the
@@ -208,8 +208,8 @@ static int dfs(rctx *r, config_issuer *is, config_issuer **stack,
 			     "fallback cycle: %s", path.ptr);
 			if (util_buf_failed(&path) || util_buf_failed(&field))
 				r->oom = 1;
-			util_buf_free(&path);
-			util_buf_free(&field);
+			util_buf_release(&path);
+			util_buf_release(&field);
 		} else if (!color[ni]) {
 			dfs(r, next, stack, depth + 1, color, all, n);
 		}
@@ -248,7 +248,7 @@ static void check_fallback(rctx *r, config_set *set)
 				    "issuer", nm, suggest_in(
 					(void **)set->issuers_by_name,
 					issuer_name, nm));
-			util_buf_free(&field);
+			util_buf_release(&field);
 		}
 	}
 	stack = calloc(set->nissuers + 1, sizeof(*stack));
@@ -330,7 +330,7 @@ static void check_certificate(rctx *r, config_set *set, config_certificate *c,
 			     "wildcard '%s' needs a dns01 challenge (got %s)",
 			     c->domains.items[i].value,
 			     config_challenge_type_name(ch->type));
-			util_buf_free(&field);
+			util_buf_release(&field);
 		}
 	}
 	for (i = 0; i < c->ip_addresses.count; i++) {
@@ -341,7 +341,7 @@ static void check_certificate(rctx *r, config_set *set, config_certificate *c,
 			diag(r, c->ip_addresses.items[i].pos, field.ptr,
 			     "IP address '%s' cannot be validated with dns01",
 			     c->ip_addresses.items[i].value);
-			util_buf_free(&field);
+			util_buf_release(&field);
 		}
 	}
 }
@@ -424,14 +424,14 @@ static void check_targets(rctx *r, config_set *set)
 			     b->id, ca->name ? ca->name : "?",
 			     ca->deploy[a->target].pos.file,
 			     ca->deploy[a->target].pos.line);
-		util_buf_free(&field);
+		util_buf_release(&field);
 	}
 	goto done;
 oom:
 	r->oom = 1;
 done:
 	free(list);
-	util_buf_free(&ids);
+	util_buf_release(&ids);
 }
 
 int config_set_validate(config_set *set, util_diags *diags)
@@ -453,7 +453,7 @@ int config_set_validate(config_set *set, util_diags *diags)
 		(void **)set->certificates, set->ncertificates, cert_name,
 		cert_pos, "Certificate");
 	if (r.oom)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	for (i = 0; i < set->nsolvers; i++) {
 		config_solver *s = set->solvers[i];
 
@@ -472,6 +472,6 @@ int config_set_validate(config_set *set, util_diags *diags)
 		check_certificate(&r, set, set->certificates[i], deflt);
 	check_targets(&r, set);
 	if (r.oom)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }

@@ -70,12 +70,12 @@ int config_secret_read(char **out, const config_policy *p, const config_secret *
 						 "environment variable '%s' is not set", s->ref);
 		util_buf_puts(&b, v);
 	} else if ((error = read_file(&b, p, s)) < 0) {
-		util_buf_free(&b);
+		util_buf_release(&b);
 		return error;
 	}
 	/* Registered before anyone sees it: no message or log line shows it. */
 	if (util_buf_failed(&b) || util_secret_register(b.ptr) < 0) {
-		util_buf_free(&b);
+		util_buf_release(&b);
 		return util_error_oom();
 	}
 	*out = util_buf_detach(&b);

@@ -366,7 +366,7 @@ int config__yaml_parse(cfg_doc **docs_out, size_t *ndocs_out,
 	*docs_out = NULL;
 	*ndocs_out = 0;
 	if (!yaml_parser_initialize(&parser))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	while (!done) {
 		int rc;
@@ -406,7 +406,7 @@ int config__yaml_parse(cfg_doc **docs_out, size_t *ndocs_out,
 		free(p.stack[--p.depth].items);
 	if (error || p.oom) {
 		free(p.docs);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	}
 	*docs_out = p.docs;
 	*ndocs_out = p.ndocs;

@@ -103,7 +103,7 @@ static int cert_sans(crypto_cert_info *info, X509 *x)
 		}
 	}
 	GENERAL_NAMES_free(gens);
-	return error ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return error ? util_error_oom() : 0;
 }
 
 static int asn1_time(time_t *out, const ASN1_TIME *t)
@@ -190,16 +190,16 @@ fail:
 			      : "malformed certificate");
 done:
 	if (error < 0)
-		crypto_cert_info_free(out);
+		crypto_cert_info_release(out);
 	OPENSSL_free(der);
 	OPENSSL_free(sder);
 	OPENSSL_free(spki);
-	util_buf_free(&hex);
+	util_buf_release(&hex);
 	X509_free(x);
 	return error;
 }
 
-void crypto_cert_info_free(crypto_cert_info *info)
+void crypto_cert_info_release(crypto_cert_info *info)
 {
 	size_t i;
 
@@ -253,12 +253,12 @@ int crypto_pem_split(crypto_pem_list *out, const char *pem, size_t len)
 		}
 		X509_free(x);
 		if (!(n = realloc(out->pems, (out->count + 1) * sizeof(*n)))) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 		out->pems = n;
 		if (!(n[out->count] = malloc((size_t)(e - b) + 2))) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 		memcpy(n[out->count], b, (size_t)(e - b));
@@ -271,11 +271,11 @@ int crypto_pem_split(crypto_pem_list *out, const char *pem, size_t len)
 		error = util_error_set(CERTOPS_EINVALID, "no certificate in the PEM bundle");
 done:
 	if (error < 0)
-		crypto_pem_list_free(out);
+		crypto_pem_list_release(out);
 	return error;
 }
 
-void crypto_pem_list_free(crypto_pem_list *list)
+void crypto_pem_list_release(crypto_pem_list *list)
 {
 	size_t i;
 
@@ -297,7 +297,7 @@ int crypto_cert_pem_to_der(util_buf *out, const char *pem, size_t len)
 	if ((n = i2d_X509(x, &der)) <= 0)
 		error = util_error_set(CERTOPS_ERROR, "encoding the certificate failed");
 	else if (util_buf_put(out, der, (size_t)n) < 0)
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 	OPENSSL_free(der);
 	X509_free(x);
 	return error;
@@ -319,7 +319,7 @@ int crypto_cert_der_to_pem(util_buf *out, const void *der, size_t len)
 	}
 	n = BIO_get_mem_data(bio, &p);
 	if (n < 0 || util_buf_put(out, p, (size_t)n) < 0)
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 done:
 	BIO_free(bio);
 	X509_free(x);

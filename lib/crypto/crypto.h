@@ -142,10 +142,10 @@ typedef struct {
 
 /*
  * Parses one certificate, from PEM (the first CERTIFICATE block) or DER.
- * Fills *out, which the caller releases with crypto_cert_info_free.
+ * Fills *out, which the caller releases with crypto_cert_info_release.
  */
 int crypto_cert_parse(crypto_cert_info *out, const void *data, size_t len);
-void crypto_cert_info_free(crypto_cert_info *info);
+void crypto_cert_info_release(crypto_cert_info *info);
 /* 1 when the certificate's public key is key's, 0 when not. */
 int crypto_cert_matches_key(const crypto_cert_info *cert, const crypto_key *key);
 
@@ -158,10 +158,10 @@ typedef struct {
 /*
  * Splits a PEM bundle into its CERTIFICATE blocks (other blocks are
  * skipped), checking that each parses.  CERTOPS_EINVALID when none or
- * one is bad.  Release with crypto_pem_list_free.
+ * one is bad.  Release with crypto_pem_list_release.
  */
 int crypto_pem_split(crypto_pem_list *out, const char *pem, size_t len);
-void crypto_pem_list_free(crypto_pem_list *list);
+void crypto_pem_list_release(crypto_pem_list *list);
 /* Appends the DER of a PEM certificate, or PEM of DER. */
 int crypto_cert_pem_to_der(util_buf *out, const char *pem, size_t len);
 int crypto_cert_der_to_pem(util_buf *out, const void *der, size_t len);

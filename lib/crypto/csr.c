@@ -101,7 +101,7 @@ int crypto_csr_build(util_buf *der_out, const crypto_key *key, const char *cn,
 	if ((n = i2d_X509_REQ(req, &der)) <= 0)
 		goto done;
 	if (util_buf_put(der_out, der, (size_t)n) < 0) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done_noset;
 	}
 	error = 0;
@@ -165,7 +165,7 @@ int crypto_tlsalpn01_cert(util_buf *pem_out, const crypto_key *key, const char *
 		goto fail;
 	n = BIO_get_mem_data(bio, &data);
 	if (n < 0 || util_buf_put(pem_out, data, (size_t)n) < 0) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	error = 0;

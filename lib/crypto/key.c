@@ -94,7 +94,7 @@ static int key_wrap(crypto_key **out, EVP_PKEY *pkey)
 	}
 	if (!(k = calloc(1, sizeof(*k)))) {
 		EVP_PKEY_free(pkey);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	}
 	k->pkey = pkey;
 	k->type = type;
@@ -142,7 +142,7 @@ int crypto_key_parse(crypto_key **out, const void *data, size_t len)
 		return util_error_set(CERTOPS_EINVALID, "key too large");
 	if (len >= 11 && memmem(data, len, "-----BEGIN ", 11)) {
 		if (!(bio = BIO_new_mem_buf(data, (int)len)))
-			return util_error_set(CERTOPS_ENOMEM, "out of memory");
+			return util_error_oom();
 		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
 		BIO_free(bio);
 	} else {
@@ -168,7 +168,7 @@ done:
 	/* the buffer held the secret: wipe before release */
 	if (b.asize)
 		OPENSSL_cleanse(b.ptr, b.size);
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 
@@ -178,7 +178,7 @@ static int bio_append(util_buf *out, BIO *bio)
 	long n = BIO_get_mem_data(bio, &p);
 
 	if (n < 0 || util_buf_put(out, p, (size_t)n) < 0)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }
 
@@ -188,7 +188,7 @@ int crypto_key_to_pem(util_buf *out, const crypto_key *key)
 	int error;
 
 	if (!bio)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if (!PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL))
 		error = util_error_set(CERTOPS_ERROR, "encoding the private key failed");
 	else
@@ -204,7 +204,7 @@ int crypto_key_public_der(util_buf *out, const crypto_key *key)
 
 	if (n <= 0)
 		return util_error_set(CERTOPS_ERROR, "encoding the public key failed");
-	n = util_buf_put(out, der, (size_t)n) < 0 ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	n = util_buf_put(out, der, (size_t)n) < 0 ? util_error_oom() : 0;
 	OPENSSL_free(der);
 	return n;
 }
@@ -215,7 +215,7 @@ int crypto_key_public_pem(util_buf *out, const crypto_key *key)
 	int error;
 
 	if (!bio)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if (!PEM_write_bio_PUBKEY(bio, key->pkey))
 		error = util_error_set(CERTOPS_ERROR, "encoding the public key failed");
 	else
@@ -235,7 +235,7 @@ int crypto_key_save(const crypto_key *key, const char *path)
 done:
 	if (pem.asize)
 		OPENSSL_cleanse(pem.ptr, pem.size);
-	util_buf_free(&pem);
+	util_buf_release(&pem);
 	return error;
 }
 
@@ -251,7 +251,7 @@ int crypto_key_spki_sha256(unsigned char out[32], const crypto_key *key)
 
 	if ((error = crypto_key_public_der(&der, key)) == 0)
 		error = crypto_sha256(out, der.ptr, der.size);
-	util_buf_free(&der);
+	util_buf_release(&der);
 	return error;
 }
 
@@ -297,7 +297,7 @@ static int jwk_bn(util_buf *out, const EVP_PKEY *pkey, const char *param,
 	}
 	n = pad ? pad : (size_t)BN_num_bytes(bn);
 	if (!(bytes = malloc(n ? n : 1))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if (BN_bn2binpad(bn, bytes, (int)n) < 0) {
@@ -307,7 +307,7 @@ static int jwk_bn(util_buf *out, const EVP_PKEY *pkey, const char *param,
 	util_buf_printf(out, "\"%s\":\"", name);
 	crypto_b64url_encode(out, bytes, n);
 	util_buf_putc(out, '"');
-	error = util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	error = util_buf_failed(out) ? util_error_oom() : 0;
 done:
 	BN_free(bn);
 	free(bytes);
@@ -353,7 +353,7 @@ int crypto_key_jwk(util_buf *out, const crypto_key *key)
 	default:
 		return util_error_set(CERTOPS_EINVALID, "no jwk for this key type");
 	}
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 int crypto_key_thumbprint(util_buf *out, const crypto_key *key)
@@ -367,7 +367,7 @@ int crypto_key_thumbprint(util_buf *out, const crypto_key *key)
 		goto done;
 	error = crypto_b64url_encode(out, md, sizeof(md));
 done:
-	util_buf_free(&jwk);
+	util_buf_release(&jwk);
 	return error;
 }
 
@@ -388,7 +388,7 @@ static int ecdsa_der_to_raw(util_buf *out, const unsigned char *der, size_t len,
 	    BN_bn2binpad(s, buf + half, (int)half) < 0)
 		error = util_error_set(CERTOPS_ERROR, "ecdsa signature too large");
 	else if (util_buf_put(out, buf, half * 2) < 0)
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 	ECDSA_SIG_free(sig);
 	return error;
 }
@@ -403,7 +403,7 @@ int crypto_key_sign(util_buf *sig_out, const crypto_key *key,
 	int error = CERTOPS_ERROR;
 
 	if (!ctx)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	switch (key->type) {
 	case CRYPTO_KEY_EC_P384: md = EVP_sha384(); break;
 	case CRYPTO_KEY_ED25519: md = NULL; break;
@@ -415,7 +415,7 @@ int crypto_key_sign(util_buf *sig_out, const crypto_key *key,
 		goto done;
 	}
 	if (!(sig = malloc(siglen))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if (!EVP_DigestSign(ctx, sig, &siglen, data, len)) {
@@ -427,7 +427,7 @@ int crypto_key_sign(util_buf *sig_out, const crypto_key *key,
 					 key->type == CRYPTO_KEY_EC_P256 ? 32 : 48);
 	else
 		error = util_buf_put(sig_out, sig, siglen) < 0
-			? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+			? util_error_oom() : 0;
 done:
 	free(sig);
 	EVP_MD_CTX_free(ctx);

@@ -57,7 +57,7 @@ static int p12_chain(STACK_OF(X509) **out, const char *pem, size_t len)
 	size_t i;
 
 	if (!sk) {
-		util_error_set(CERTOPS_ENOMEM, "out of memory");
+		util_error_oom();
 		goto done;
 	}
 	if (pem && len) {
@@ -78,7 +78,7 @@ static int p12_chain(STACK_OF(X509) **out, const char *pem, size_t len)
 			}
 			if (!sk_X509_push(sk, x)) {
 				X509_free(x);
-				error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+				error = util_error_oom();
 				goto done;
 			}
 		}
@@ -88,7 +88,7 @@ static int p12_chain(STACK_OF(X509) **out, const char *pem, size_t len)
 	error = 0;
 done:
 	sk_X509_pop_free(sk, X509_free);
-	crypto_pem_list_free(&list);
+	crypto_pem_list_release(&list);
 	return error;
 }
 
@@ -106,7 +106,7 @@ int crypto_pkcs12_build(util_buf *der_out, const void *leaf, size_t leaf_len,
 	const EVP_MD *md;
 
 	if (pass && util_secret_register(pass) < 0) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if (!(x = p12_x509(leaf, leaf_len))) {
@@ -153,7 +153,7 @@ int crypto_pkcs12_build(util_buf *der_out, const void *leaf, size_t leaf_len,
 		goto done;
 	}
 	if (util_buf_put(der_out, der, (size_t)len) < 0) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	error = 0;
@@ -192,7 +192,7 @@ int crypto_pkcs12_read(crypto_pkcs12_info *out, const void *der, size_t len,
 
 	memset(out, 0, sizeof(*out));
 	if (password && util_secret_register(password) < 0)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if (len > INT32_MAX || !(p12 = d2i_PKCS12(NULL, &p, (long)len))) {
 		error = util_error_set(CERTOPS_EINVALID, "not a PKCS#12 file");
 		goto done;
@@ -229,7 +229,7 @@ int crypto_pkcs12_read(crypto_pkcs12_info *out, const void *der, size_t len,
 	out->nchain = ca ? (size_t)sk_X509_num(ca) : 0;
 	if ((alias = X509_alias_get0(x, &alias_len)) && alias_len > 0) {
 		if (!(out->friendly_name = malloc((size_t)alias_len + 1))) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 		memcpy(out->friendly_name, alias, (size_t)alias_len);
@@ -239,7 +239,7 @@ int crypto_pkcs12_read(crypto_pkcs12_info *out, const void *der, size_t len,
 done:
 	ERR_clear_error();
 	if (error < 0)
-		crypto_pkcs12_info_free(out);
+		crypto_pkcs12_info_release(out);
 	sk_X509_pop_free(ca, X509_free);
 	X509_free(x);
 	EVP_PKEY_free(pkey);
@@ -247,7 +247,7 @@ done:
 	return error;
 }
 
-void crypto_pkcs12_info_free(crypto_pkcs12_info *info)
+void crypto_pkcs12_info_release(crypto_pkcs12_info *info)
 {
 	free(info->friendly_name);
 	memset(info, 0, sizeof(*info));

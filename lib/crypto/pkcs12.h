@@ -58,12 +58,12 @@ typedef struct {
 
 /*
  * Opens a PFX with password (NULL: none) and fills *out, which the caller
- * releases with crypto_pkcs12_info_free.  CERTOPS_EAUTH when the password
+ * releases with crypto_pkcs12_info_release.  CERTOPS_EAUTH when the password
  * does not open it (a changed password in the declaration is drift),
  * CERTOPS_EINVALID when it is not a PKCS#12 file with a certificate.
  */
 int crypto_pkcs12_read(crypto_pkcs12_info *out, const void *der, size_t len,
 		       const char *password);
-void crypto_pkcs12_info_free(crypto_pkcs12_info *info);
+void crypto_pkcs12_info_release(crypto_pkcs12_info *info);
 
 #endif

@@ -39,7 +39,7 @@ static int refuse(util_diags *d, int cap, config_pos pos, const char *field)
 			   field, "%s is not supported yet: this build cannot carry out %s "
 			   "(docs/declarations.md)", unsupported[cap].feature,
 			   unsupported[cap].summary) < 0)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }
 

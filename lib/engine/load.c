@@ -28,18 +28,18 @@ int engine_new(engine **out, const engine_options *o)
 
 	*out = NULL;
 	if (!(e = calloc(1, sizeof(*e))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	e->opts = *o;
 	e->diags = (util_diags)UTIL_DIAGS_INIT;
 	if ((error = state_default_dir(&dir, o->state_dir)) < 0) {
-		util_buf_free(&dir);
+		util_buf_release(&dir);
 		free(e);
 		return error;
 	}
 	e->state_dir = util_buf_detach(&dir);
 	if (!e->state_dir) {
 		free(e);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	}
 	if (o->st) {
 		e->st = o->st;
@@ -63,7 +63,7 @@ void engine_free(engine *e)
 	plan_free(e->saved);
 	config_policy_free(e->policy);
 	config_set_free(e->set);
-	util_diags_free(&e->diags);
+	util_diags_release(&e->diags);
 	source_result_free(e->src);
 	free(e->state_dir);
 	free(e);
@@ -212,6 +212,6 @@ int engine_is_saved_plan(const char *path)
 		yes = i < b.size && b.ptr[i] == '{';
 	}
 	util_error_clear();
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return yes;
 }

@@ -22,7 +22,7 @@ static void add(notices *ns, const char *name, notify_status status, util_buf *m
 		return;
 	n = realloc(ns->items, (ns->count + 1) * sizeof(*n));
 	if (!n) {
-		ns->error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		ns->error = util_error_oom();
 		return;
 	}
 	ns->items = n;
@@ -34,7 +34,7 @@ static void add(notices *ns, const char *name, notify_status status, util_buf *m
 	if (!n->subject || !n->message) {
 		free(n->subject);
 		free(n->message);
-		ns->error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		ns->error = util_error_oom();
 		return;
 	}
 	ns->count++;
@@ -46,7 +46,7 @@ static void add_text(notices *ns, const char *name, notify_status status, const 
 
 	util_buf_puts(&msg, text);
 	add(ns, name, status, &msg);
-	util_buf_free(&msg);
+	util_buf_release(&msg);
 }
 
 static const engine_cert_result *result_of(const engine_cycle_report *rep, const char *name)
@@ -117,7 +117,7 @@ int engine__notices(engine_notice **out, size_t *count, engine_notice_input *in)
 		}
 		add(&ns, r->name, r->state == ENGINE_CERT_OK ? NOTIFY_OK : NOTIFY_FAILING, &msg);
 	}
-	util_buf_free(&msg);
+	util_buf_release(&msg);
 	if (ns.error) {
 		engine__notices_free(ns.items, ns.count);
 		*out = NULL;

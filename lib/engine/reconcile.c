@@ -19,11 +19,6 @@ struct engine_reconciler {
 	engine_cycle_report rep;
 };
 
-static int oom(void)
-{
-	return util_error_set(CERTOPS_ENOMEM, "out of memory");
-}
-
 const char *engine_cert_state_name(engine_cert_state s)
 {
 	return s == ENGINE_CERT_FAILED ? "failed" : s == ENGINE_CERT_BACKOFF ? "backoff" : "ok";
@@ -68,7 +63,7 @@ int engine_reconciler_new(engine_reconciler **out, const engine_reconcile_option
 
 	*out = NULL;
 	if (!(r = calloc(1, sizeof(*r))))
-		return oom();
+		return util_error_oom();
 	r->o = *o;
 	r->o.load.st = NULL;
 	if ((error = state_default_dir(&dir, o->load.state_dir)) < 0 ||
@@ -88,11 +83,11 @@ int engine_reconciler_new(engine_reconciler **out, const engine_reconcile_option
 	else if (error < 0)
 		util_log_warn("reconcile", "the last cycle's status is unreadable (%s); "
 			      "counting from zero", util_error_message());
-	util_buf_free(&dir);
+	util_buf_release(&dir);
 	*out = r;
 	return 0;
 fail:
-	util_buf_free(&dir);
+	util_buf_release(&dir);
 	engine_reconciler_free(r);
 	return error;
 }
@@ -151,14 +146,14 @@ static int results_init(engine_cycle_report *rep, const config_set *set, state *
 	error = 0;
 	if (!(rep->certs = calloc(set->ncertificates + 1, sizeof(*rep->certs))) ||
 	    !(rep->gone = calloc(nbo + 1, sizeof(*rep->gone)))) {
-		error = oom();
+		error = util_error_oom();
 		goto done;
 	}
 	for (i = 0; i < set->ncertificates; i++) {
 		engine_cert_result *c = &rep->certs[rep->ncerts];
 
 		if (!(c->name = strdup(set->certificates[i]->name))) {
-			error = oom();
+			error = util_error_oom();
 			goto done;
 		}
 		rep->ncerts++;
@@ -169,7 +164,7 @@ static int results_init(engine_cycle_report *rep, const config_set *set, state *
 		c->failures = bo[j].failures;
 		c->next_attempt = bo[j].next_attempt;
 		if (bo[j].last_error && !(c->message = strdup(bo[j].last_error))) {
-			error = oom();
+			error = util_error_oom();
 			goto done;
 		}
 		if (c->failures > 0 && c->next_attempt > now) {
@@ -181,14 +176,14 @@ static int results_init(engine_cycle_report *rep, const config_set *set, state *
 			util_log_warn("reconcile", "certificate '%s': %lld failure%s in a row; "
 				      "next attempt at %s", c->name, (long long)c->failures,
 				      c->failures == 1 ? "" : "s", when.ptr);
-			util_buf_free(&when);
+			util_buf_release(&when);
 		}
 	}
 	for (j = 0; j < nbo; j++) {
 		if (find_cert(rep, bo[j].name))
 			continue;
 		if (!(rep->gone[rep->ngone] = strdup(bo[j].name))) {
-			error = oom();
+			error = util_error_oom();
 			goto done;
 		}
 		rep->ngone++;
@@ -228,7 +223,7 @@ static int results_from_apply(engine_cycle_report *rep, const plan *p,
 		free(c->message);
 		c->message = NULL;
 		if (oc->message && !(c->message = strdup(oc->message)))
-			return oom();
+			return util_error_oom();
 	}
 	for (i = 0; i < rep->ncerts; i++) {
 		engine_cert_result *c = &rep->certs[i];
@@ -254,7 +249,7 @@ static int backoff_save(state *st, const engine_cycle_report *rep)
 	int error;
 
 	if (!items)
-		return oom();
+		return util_error_oom();
 	for (i = 0; i < rep->ncerts; i++) {
 		const engine_cert_result *c = &rep->certs[i];
 
@@ -279,7 +274,7 @@ static int set_str(char **dst, const char *s)
 	free(*dst);
 	*dst = NULL;
 	if (s && !(*dst = strdup(s)))
-		return oom();
+		return util_error_oom();
 	return 0;
 }
 
@@ -301,7 +296,7 @@ static int status_certs(state_reconcile_status *s, const engine_cycle_report *re
 	if (!rep->ran)
 		return 0;
 	if (!(s->certs = calloc(rep->ncerts + 1, sizeof(*s->certs))))
-		return oom();
+		return util_error_oom();
 	for (i = 0; i < rep->ncerts; i++) {
 		const engine_cert_result *c = &rep->certs[i];
 		state_reconcile_cert *sc = &s->certs[s->ncerts++];
@@ -332,7 +327,7 @@ static int stored_load(engine_stored_cert **out, size_t *count, state *st)
 	if ((error = state_cert_names(&names, &n, st)) < 0)
 		return error;
 	if (!(*out = calloc(n + 1, sizeof(**out)))) {
-		error = oom();
+		error = util_error_oom();
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -546,7 +541,7 @@ int engine_reconcile_cycle(const engine_cycle_report **out, engine_reconciler *r
 				rep->n_failed + rep->n_backoff,
 				rep->n_failed + rep->n_backoff == 1 ? "" : "s", where);
 		if (!(message = util_buf_detach(&msg))) {
-			error = oom();
+			error = util_error_oom();
 			goto done;
 		}
 	} else {
@@ -566,7 +561,7 @@ record:
 		util_log_error("reconcile", "writing the metrics file: %s", util_error_message());
 done:
 	engine_apply_result_release(&res);
-	util_buf_free(&msg);
+	util_buf_release(&msg);
 	free(message);
 	return error;
 }

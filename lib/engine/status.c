@@ -62,7 +62,7 @@ int engine__write_metrics(const char *path, engine *e, const state_reconcile_sta
 	    (error = report_metrics_write(path, &b)) < 0)
 		goto done;
 done:
-	util_buf_free(&b);
+	util_buf_release(&b);
 	report_free(r);
 	return error;
 }

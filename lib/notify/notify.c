@@ -83,16 +83,16 @@ int notify_open(notify **out, const notify_opts *opts)
 	*out = NULL;
 	n = calloc(1, sizeof(*n));
 	if (!n)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	n->opts = *opts;
 	n->opts.url = n->url = dup_or_null(opts->url, &oom);
 	n->opts.ca_bundle = n->ca_bundle = dup_or_null(opts->ca_bundle, &oom);
 	if (oom) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if (!(n->states = json_object())) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if (n->opts.st && (error = state_notified_list(&known, &nknown, n->opts.st)) < 0)
@@ -100,7 +100,7 @@ int notify_open(notify **out, const notify_opts *opts)
 	for (i = 0; i < nknown; i++) {
 		if (json_object_set_new(n->states, known[i].subject,
 					json_string(known[i].status)) < 0) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 	}
@@ -222,13 +222,13 @@ int notify_update(notify *n, const char *subject, notify_status status,
 			 "previous", prev, "message", message, "commit",
 			 commit && *commit ? commit : NULL, "time", tbuf);
 	if (!body || !(text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = notify_post(&n->opts, text)) < 0)
 		goto done;
 	if (json_object_set_new(n->states, subject, json_string(now_name)) < 0) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if (n->opts.st && (error = state_notified_put(n->opts.st, subject, now_name)) < 0)

@@ -26,10 +26,10 @@ int observe__set_errorf(char **field, const char *fmt, ...)
 	util_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	if (util_buf_failed(&b))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	free(*field);
 	*field = util_buf_detach(&b);
-	return *field ? 0 : util_error_set(CERTOPS_ENOMEM, "out of memory");
+	return *field ? 0 : util_error_oom();
 }
 
 int observe_target_id(util_buf *out, const config_certificate *cert,
@@ -186,9 +186,9 @@ static int target_run(observe_target *out, const config_certificate *cert,
 	}
 	goto done;
 oom:
-	error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+	error = util_error_oom();
 done:
-	util_buf_free(&id);
+	util_buf_release(&id);
 	return error;
 }
 
@@ -206,7 +206,7 @@ int observe_target_run(observe_target *out, const config_certificate *cert,
 		memset(&info, 0, sizeof(info));
 		if (crypto_cert_parse(&info, chain_pem, strlen(chain_pem)) == 0) {
 			crypto_hex_encode(&hex, info.fingerprint, sizeof(info.fingerprint), 0);
-			crypto_cert_info_free(&info);
+			crypto_cert_info_release(&info);
 			if (!util_buf_failed(&hex) && util_fingerprint_norm(fp, hex.ptr) == 0)
 				current_fp = fp;
 		}
@@ -214,7 +214,7 @@ int observe_target_run(observe_target *out, const config_certificate *cert,
 	}
 	error = target_run(out, cert, target, chain_pem, key_pem, current_fp, record,
 			   NULL, 0);
-	util_buf_free(&hex);
+	util_buf_release(&hex);
 	return error;
 }
 
@@ -285,14 +285,14 @@ static int fill_current(observe_cert_current *c, const state_cert *sc)
 	}
 	if (!c->key_spec)
 		DUP(c->key_spec, sc->meta.key_spec);
-	crypto_cert_info_free(&info);
-	util_buf_free(&hex);
+	crypto_cert_info_release(&info);
+	util_buf_release(&hex);
 	return 0;
 oom:
 	if (parsed)
-		crypto_cert_info_free(&info);
-	util_buf_free(&hex);
-	return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		crypto_cert_info_release(&info);
+	util_buf_release(&hex);
+	return util_error_oom();
 }
 
 static int cmp_deploy_id(const void *key, const void *elem)
@@ -382,10 +382,10 @@ static int observe_cert_run(observe_cert *oc, const config_certificate *cert,
 	}
 	goto done;
 oom:
-	error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+	error = util_error_oom();
 done:
 	state_cert_free(sc);
-	util_buf_free(&id);
+	util_buf_release(&id);
 	return error;
 }
 
@@ -466,7 +466,7 @@ static int observe_orphans(observe_result *obs, state *st,
 	}
 	goto done;
 oom:
-	error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+	error = util_error_oom();
 done:
 	state_cert_free(sc);
 	for (i = 0; i < nnames; i++)
@@ -495,7 +495,7 @@ static int observe_issuer_run(observe_issuer *oi, const config_issuer *issuer, s
 		return rc;
 	}
 	if (!(oi->directory_url = dup_or_null(url)))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if (!st)
 		return 0;
 	rc = state_account_get(&acct, st, issuer->name, url);
@@ -622,7 +622,7 @@ int observe_run(observe_result **out, const config_set *set, state *st,
 	if (flags & OBSERVE_OFFLINE)
 		flags &= ~(unsigned)OBSERVE_ONLINE;
 	if (!(obs = calloc(1, sizeof(*obs))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if (st) {
 		obs->has_state = 1;
 		if ((error = state_serial(&obs->state_serial, st)) < 0)
@@ -653,7 +653,7 @@ int observe_run(observe_result **out, const config_set *set, state *st,
 		goto done;
 	goto done;
 oom:
-	error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+	error = util_error_oom();
 done:
 	state_deploy_list_free(records, nrecords);
 	free(used);

@@ -39,7 +39,7 @@ static int older_versions(char ***out, size_t *n, state *st, const char *name,
 		return 0;
 	}
 	if (count && !(*out = calloc(count, sizeof(**out)))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	for (i = 0; i < count; i++) {
@@ -47,7 +47,7 @@ static int older_versions(char ***out, size_t *n, state *st, const char *name,
 		    util_fingerprint_equal(fp, current))
 			continue;
 		if (!((*out)[(*n)++] = strdup(fp))) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 	}
@@ -75,10 +75,10 @@ static int verify_cert(observe_cert *oc, state *st)
 		ov->checked = 1;
 		ov->status = (int)r.status;
 		if (r.fingerprint[0] && !(ov->served_fingerprint = strdup(r.fingerprint)))
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 		if (r.error && !(ov->error = strdup(r.error)))
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-		observe_tls_result_free(&r);
+			error = util_error_oom();
+		observe_tls_result_release(&r);
 		if (error < 0)
 			goto done;
 	}

@@ -162,7 +162,7 @@ int observe_tls_fetch(char fp_out[65], const observe_tls_endpoint *ep)
 		goto done;
 	}
 	if (!(ctx = SSL_CTX_new(TLS_client_method())) || !(ssl = SSL_new(ctx))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
@@ -213,7 +213,7 @@ int observe_tls_fetch(char fp_out[65], const observe_tls_endpoint *ep)
 	    (error = crypto_hex_encode(&hex, md, sizeof(md), 0)) < 0)
 		goto done;
 	if (hex.size != 64) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	memcpy(fp_out, hex.ptr, 65);
@@ -222,7 +222,7 @@ int observe_tls_fetch(char fp_out[65], const observe_tls_endpoint *ep)
 	SSL_shutdown(ssl);
 done:
 	ERR_clear_error();
-	util_buf_free(&hex);
+	util_buf_release(&hex);
 	OPENSSL_free(der);
 	X509_free(leaf);
 	SSL_free(ssl);
@@ -261,7 +261,7 @@ int observe_tls_probe(observe_tls_result *out, const observe_tls_endpoint *ep,
 	if (error < 0) {
 		out->status = OBSERVE_TLS_UNREACHABLE;
 		if (!(out->error = strdup(util_error_message())))
-			return util_error_set(CERTOPS_ENOMEM, "out of memory");
+			return util_error_oom();
 		return 0;
 	}
 	out->status = observe_tls_classify(out->fingerprint, expected, older, nolder);
@@ -281,7 +281,7 @@ int observe_tls_wait_served(observe_tls_result *out, const observe_tls_endpoint 
 			return error;
 		if (out->status == OBSERVE_TLS_SERVED || now_ms() + step > deadline)
 			return 0;
-		observe_tls_result_free(out);
+		observe_tls_result_release(out);
 		{
 			struct timespec ts = { (time_t)(step / 1000), (long)(step % 1000) * 1000000 };
 			nanosleep(&ts, NULL);
@@ -289,7 +289,7 @@ int observe_tls_wait_served(observe_tls_result *out, const observe_tls_endpoint 
 	}
 }
 
-void observe_tls_result_free(observe_tls_result *r)
+void observe_tls_result_release(observe_tls_result *r)
 {
 	free(r->error);
 	memset(r, 0, sizeof(*r));

@@ -58,7 +58,7 @@ typedef struct {
 /*
  * One probe: fetch + classify.  Returns 0 with the outcome in *out
  * (unreachable is an outcome, not a failure), or CERTOPS_ENOMEM.
- * Release with observe_tls_result_free.
+ * Release with observe_tls_result_release.
  */
 int observe_tls_probe(observe_tls_result *out, const observe_tls_endpoint *ep,
 		      const char *expected, const char *const *older,
@@ -77,6 +77,6 @@ int observe_tls_wait_served(observe_tls_result *out,
 			    size_t nolder, int64_t window_ms,
 			    int64_t interval_ms);
 
-void observe_tls_result_free(observe_tls_result *r);
+void observe_tls_result_release(observe_tls_result *r);
 
 #endif

@@ -47,7 +47,7 @@ int observe_tls_verify_all(observe_result *obs)
 				ov->served_fingerprint = strdup(fp);
 			util_error_clear();
 			if (!ov->error && !ov->served_fingerprint)
-				return util_error_set(CERTOPS_ENOMEM, "out of memory");
+				return util_error_oom();
 		}
 	}
 	return 0;
@@ -85,6 +85,6 @@ int observe_tls_verify_one(const config_certificate *cert, size_t index,
 				       r.error ? r.error : "no handshake");
 		break;
 	}
-	observe_tls_result_free(&r);
+	observe_tls_result_release(&r);
 	return error;
 }

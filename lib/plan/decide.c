@@ -389,7 +389,7 @@ static const observe_issuer *find_obs_issuer(const observe_result *obs,
 	return NULL;
 }
 
-#define OOM() do { error = util_error_set(CERTOPS_ENOMEM, "out of memory"); goto done; } while (0)
+#define OOM() do { error = util_error_oom(); goto done; } while (0)
 
 /* Emits the actions of one certificate (issue decided in d). */
 static int plan_cert(plan *p, const observe_cert *oc, issue_decision *d,
@@ -544,8 +544,8 @@ static int plan_cert(plan *p, const observe_cert *oc, issue_decision *d,
 	}
 done:
 	free(issue_id);
-	util_buf_free(&id);
-	util_buf_free(&msg);
+	util_buf_release(&id);
+	util_buf_release(&msg);
 	return error;
 }
 
@@ -592,8 +592,8 @@ static int plan_orphans(plan *p, const observe_result *obs, const plan_options *
 			OOM();
 	}
 done:
-	util_buf_free(&id);
-	util_buf_free(&msg);
+	util_buf_release(&id);
+	util_buf_release(&msg);
 	return error;
 }
 
@@ -676,15 +676,15 @@ int plan_new(plan **out, const config_set *desired, const observe_result *obs,
 	plan__count(p);
 done:
 	for (i = 0; dec && i < n; i++)
-		util_buf_free(&dec[i].msg);
+		util_buf_release(&dec[i].msg);
 	for (k = 0; account_ids && k < obs->nissuers; k++)
 		free(account_ids[k]);
 	free(account_ids);
 	free(need_account);
 	free(dec);
 	free(order);
-	util_buf_free(&id);
-	util_buf_free(&msg);
+	util_buf_release(&id);
+	util_buf_release(&msg);
 	if (error < 0)
 		plan_free(p);
 	else
@@ -758,7 +758,7 @@ done:
 	for (i = 0; i < n; i++)
 		free(lines[i]);
 	free(lines);
-	util_buf_free(&b);
-	util_buf_free(&hex);
+	util_buf_release(&b);
+	util_buf_release(&hex);
 	return error;
 }

@@ -87,10 +87,10 @@ int plan__add_dep(plan_action *a, const char *id)
 	char **d = realloc(a->depends_on, (a->ndepends + 1) * sizeof(*d));
 
 	if (!d)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	a->depends_on = d;
 	if (!(d[a->ndepends] = strdup(id)))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	a->ndepends++;
 	return 0;
 }
@@ -177,7 +177,7 @@ static int dup_opt(char **out, const char *s)
 	free(*out);
 	*out = NULL;
 	if (s && *s && !(*out = strdup(s)))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }
 

@@ -104,7 +104,7 @@ int plan_render_human(util_buf *out, const plan *p, unsigned flags)
 		}
 		util_buf_putc(out, '\n');
 	}
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 /* ---- JSON ---- */
@@ -123,7 +123,7 @@ static json_t *jtime_or_null(time_t t)
 		return json_null();
 	util_time_format(&b, t);
 	j = util_buf_failed(&b) ? NULL : json_string(b.ptr);
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return j;
 }
 
@@ -212,13 +212,13 @@ int plan_render_json(util_buf *out, const plan *p)
 	char *s;
 
 	if (!o)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (!s)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	util_buf_puts(out, s);
 	util_buf_putc(out, '\n');
 	free(s);
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }

@@ -34,7 +34,7 @@ static int get_str(char **out, json_t *o, const char *key, int required)
 		return util_error_set(CERTOPS_EINVALID,
 			"not a certops plan: '%s' is not a string", key);
 	if (!(*out = strdup(json_string_value(v))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }
 
@@ -129,7 +129,7 @@ int plan_parse_json(plan **out, const char *text, size_t len)
 		goto done;
 	}
 	if (!(p = plan__alloc())) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	digest = json_string_value(json_object_get(doc, "config_digest"));
@@ -170,7 +170,7 @@ int plan_parse_json(plan **out, const char *text, size_t len)
 	}
 	for (i = 0; i < json_array_size(actions); i++) {
 		if (!(a = plan__add(p))) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 		if ((error = parse_action(a, json_array_get(actions, i))) < 0)
@@ -193,7 +193,7 @@ int plan_save(const plan *p, const char *path)
 
 	if ((error = plan_render_json(&b, p)) == 0)
 		error = util_fs_write_atomic(path, b.ptr, b.size, 0600);
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 
@@ -208,7 +208,7 @@ int plan_load(plan **out, const char *path)
 	if ((error = plan_parse_json(out, b.ptr, b.size)) < 0)
 		error = util_error_wrap("reading plan '%s'", path);
 done:
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 

@@ -88,6 +88,6 @@ int report_metric_sample(util_buf *out, const char *name,
 int report_metrics_write(const char *path, const util_buf *text)
 {
 	if (util_buf_failed(text))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return util_fs_write_atomic(path, text->ptr, text->size, 0644);
 }

@@ -180,7 +180,7 @@ int report_render_json(util_buf *out, const report *r)
 		util_buf_puts(out, "null");
 	util_buf_puts(out, "}\n");
 	if (util_buf_failed(out))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }
 
@@ -218,6 +218,6 @@ int report_render_apply_json(util_buf *out, const plan *p, const apply_report *r
 	}
 	util_buf_puts(out, "]}\n");
 	if (util_buf_failed(out))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }

@@ -254,6 +254,6 @@ int report_render_prometheus(util_buf *out, const report *r, unsigned flags)
 	if (m.error < 0)
 		return m.error;
 	if (util_buf_failed(out))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }

@@ -145,8 +145,8 @@ int report_render_text(util_buf *out, const report *r, unsigned flags)
 				(int)wname, r->orphans[i].name);
 	if (r->last)
 		render_last(out, r->last);
-	util_buf_free(&t);
+	util_buf_release(&t);
 	if (util_buf_failed(out))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }

@@ -195,7 +195,7 @@ int report_build(report **out, const config_set *set, const observe_result *obs,
 	(void)set; /* obs->certs[i].cert are set's declarations, in order */
 	*out = NULL;
 	if (!(r = zalloc(1, sizeof(*r), &oom)))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	r->now = now;
 	r->has_state = obs->has_state;
 	r->state_serial = obs->state_serial;
@@ -224,7 +224,7 @@ int report_build(report **out, const config_set *set, const observe_result *obs,
 		r->last = copy_last(last, &oom);
 	if (oom) {
 		report_free(r);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	}
 	*out = r;
 	return 0;

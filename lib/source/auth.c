@@ -30,7 +30,7 @@ static char *read_token(const source_opts *o)
 	}
 	if (o->token_file) {
 		if (util_fs_read_file(&b, o->token_file, 64 * 1024) < 0) {
-			util_buf_free(&b);
+			util_buf_release(&b);
 			return NULL;
 		}
 		while (b.size && (b.ptr[b.size - 1] == '\n' ||
@@ -132,8 +132,8 @@ static int known_host(const char *file, const char *host, int port,
 		}
 		line += len + (line[len] == '\n');
 	}
-	util_buf_free(&name);
-	util_buf_free(&outp);
+	util_buf_release(&name);
+	util_buf_release(&outp);
 	return found;
 }
 
@@ -176,12 +176,12 @@ static int check_cert(git_cert *cert, int valid, const char *host, void *payload
 				"(add it with ssh-keyscan after checking it)",
 				host, file.ptr);
 		git_error_set_str(GIT_ERROR_SSH, msg.ptr);
-		util_buf_free(&msg);
+		util_buf_release(&msg);
 		error = GIT_ECERTIFICATE;
 	}
 done:
-	util_buf_free(&file);
-	util_buf_free(&key);
+	util_buf_release(&file);
+	util_buf_release(&key);
 	return error;
 }
 

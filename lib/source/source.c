@@ -165,7 +165,7 @@ static int join_subpath(char **out, const char *top, const char *subpath)
 		util_buf_puts(&b, top);
 	}
 	if (util_buf_failed(&b)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if (stat(b.ptr, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -188,9 +188,9 @@ static int join_subpath(char **out, const char *top, const char *subpath)
 	}
 	*out = util_buf_detach(&b);
 	if (!*out)
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 done:
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 
@@ -251,7 +251,7 @@ static int fetch(git_repository *repo, const source_opts *o, const char *head_fi
 		util_buf_printf(&line, "%s\n", head.ptr);
 		if (util_fs_write_atomic(head_file, line.ptr, line.size, 0600) < 0)
 			util_log_warn("source", "%s", util_error_message());
-		util_buf_free(&line);
+		util_buf_release(&line);
 	}
 	if (git_remote_download(remote, &refspecs, &fo) < 0 ||
 	    git_remote_update_tips(remote, &cb, 0, GIT_REMOTE_DOWNLOAD_TAGS_ALL,
@@ -345,12 +345,12 @@ static int resolve_ref(git_oid *oid, char **name_out, git_repository *repo,
 	goto done;
 found:
 	if (error == 0 && remote.size && !(*name_out = util_buf_detach(&remote)))
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 done:
 	git_object_free(obj);
-	util_buf_free(&head);
-	util_buf_free(&local);
-	util_buf_free(&remote);
+	util_buf_release(&head);
+	util_buf_release(&local);
+	util_buf_release(&remote);
 	return error;
 }
 
@@ -429,7 +429,7 @@ static int resolve_remote(source_result *r, const source_opts *o)
 		goto done;
 	util_buf_printf(&cache, "/%s", idhex);
 	if (util_buf_failed(&cache)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = util_fs_mkdir_p(cache.ptr, 0700)) < 0)
@@ -455,7 +455,7 @@ static int resolve_remote(source_result *r, const source_opts *o)
 		r->offline_reason = strdup(util_error_message());
 	}
 	if (r->offline && !r->offline_reason) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	error = resolve_ref(&oid, &r->ref, repo, o->ref, head.ptr);
@@ -488,10 +488,10 @@ done:
 	git_repository_free(repo);
 	if (lock_fd >= 0)
 		close(lock_fd); /* releases the flock */
-	util_buf_free(&cache);
-	util_buf_free(&path);
-	util_buf_free(&head);
-	util_buf_free(&tmp);
+	util_buf_release(&cache);
+	util_buf_release(&path);
+	util_buf_release(&head);
+	util_buf_release(&tmp);
 	return error;
 }
 
@@ -505,7 +505,7 @@ int source_resolve(source_result **out, const source_opts *o)
 		return util_error_set(CERTOPS_EINVALID, "no source given");
 	r = calloc(1, sizeof(*r));
 	if (!r)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if (!o->url) {
 		if (o->require_signed) {
 			error = util_error_set(CERTOPS_EINVALID,
@@ -518,13 +518,13 @@ int source_resolve(source_result **out, const source_opts *o)
 	if ((error = source_global_init()) < 0)
 		goto done;
 	if (!(r->url = display_url(o->url))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	error = resolve_remote(r, o);
 	/* From here on every log line names the commit (util_log_context_set). */
 	if (!error && util_log_context_set("commit", r->commit) < 0)
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 	if (!error)
 		util_log_info("source", "%s at %s%s%s", r->url, r->commit,
 			      r->ref ? " " : "", r->ref ? r->ref : "");

@@ -56,7 +56,7 @@ int source__run(util_buf *output, const char *const argv[],
 	if (output && util_buf_put(output, res.out.ptr, res.out.size) < 0 && error >= 0)
 		error = util_error_oom();
 	util_proc_result_release(&res);
-	util_buf_free(&path_var);
+	util_buf_release(&path_var);
 	return error;
 }
 
@@ -119,14 +119,14 @@ static int verify_ssh(char **signer, const char *hex, const char *sig_path,
 		error = util_error_set(CERTOPS_EAUTH,
 				       "commit %s: bad SSH signature for '%s': %s",
 				       hex, principal.ptr, msg.ptr);
-		util_buf_free(&msg);
+		util_buf_release(&msg);
 		goto done;
 	}
 	*signer = util_buf_detach(&principal);
 	error = *signer ? 0 : util_error_oom();
 done:
-	util_buf_free(&outp);
-	util_buf_free(&principal);
+	util_buf_release(&outp);
+	util_buf_release(&principal);
 	return error;
 }
 
@@ -195,8 +195,8 @@ static int verify_gpg(char **signer, const char *hex, const char *sig_path,
 done:
 	if (home.size)
 		remove_tree(home.ptr);
-	util_buf_free(&outp);
-	util_buf_free(&home);
+	util_buf_release(&outp);
+	util_buf_release(&home);
 	return error;
 }
 
@@ -252,7 +252,7 @@ done:
 		unlink(data_path.ptr);
 	git_buf_dispose(&sig);
 	git_buf_dispose(&data);
-	util_buf_free(&sig_path);
-	util_buf_free(&data_path);
+	util_buf_release(&sig_path);
+	util_buf_release(&data_path);
 	return error;
 }

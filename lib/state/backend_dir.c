@@ -82,10 +82,10 @@ static int record_path(util_buf *dir_out, util_buf *path_out, state *st,
 	}
 	if (util_buf_failed(dir_out) || util_buf_failed(path_out) || util_buf_failed(&first))
 		error = state__oom();
-	util_buf_free(&first);
+	util_buf_release(&first);
 	return error;
 bad:
-	util_buf_free(&first);
+	util_buf_release(&first);
 	return util_error_set(CERTOPS_EINVALID, "bad key '%s' for a state record of kind %d",
 			      key ? key : "(none)", (int)kind);
 }
@@ -96,7 +96,7 @@ static void dir_where(util_buf *out, state *st, state__kind kind, const char *ke
 
 	if (record_path(&dir, out, st, kind, key) < 0)
 		util_error_clear();
-	util_buf_free(&dir);
+	util_buf_release(&dir);
 }
 
 static int is_hex40(const char *s)
@@ -122,7 +122,7 @@ static int applied_get(json_t **out, const char *path)
 	if (!(*out = json_pack("{s:s}", "commit", data.ptr)))
 		error = state__oom();
 done:
-	util_buf_free(&data);
+	util_buf_release(&data);
 	return error;
 }
 
@@ -143,7 +143,7 @@ static int read_member(json_t *doc, const char *dir, const char *file,
 		explicit_bzero(text, strlen(text));
 		free(text);
 	}
-	util_buf_free(&path);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -171,8 +171,8 @@ static int dir_get(json_t **out, state *st, state__kind kind, const char *key,
 		*out = NULL;
 	}
 done:
-	util_buf_free(&dir);
-	util_buf_free(&path);
+	util_buf_release(&dir);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -212,7 +212,7 @@ static int write_in(const char *dir, const char *file, const char *data, mode_t 
 done:
 	if (fd >= 0 && close(fd) < 0 && !error)
 		error = util_error_set_errno(CERTOPS_ERROR, "closing '%s'", path.ptr);
-	util_buf_free(&path);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -279,8 +279,8 @@ done:
 	}
 	free(meta_text);
 	json_decref(meta);
-	util_buf_free(&tmp);
-	util_buf_free(&base);
+	util_buf_release(&tmp);
+	util_buf_release(&base);
 	return error;
 }
 
@@ -312,9 +312,9 @@ static int dir_put(state *st, state__kind kind, const char *key, json_t *doc)
 	}
 	error = state__json_write(path.ptr, doc, 0600);
 done:
-	util_buf_free(&dir);
-	util_buf_free(&path);
-	util_buf_free(&text);
+	util_buf_release(&dir);
+	util_buf_release(&path);
+	util_buf_release(&text);
 	return error;
 }
 
@@ -344,8 +344,8 @@ static int dir_del(state *st, state__kind kind, const char *key, int *existed)
 		*existed = 1;
 	error = util_fs_fsync_dir(dir.ptr);
 done:
-	util_buf_free(&dir);
-	util_buf_free(&path);
+	util_buf_release(&dir);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -405,7 +405,7 @@ static int dir_list(char ***out, size_t *count, state *st, state__kind kind,
 		error = util_error_set(CERTOPS_EINVALID, "state records of kind %d are not listed",
 				       (int)kind);
 	}
-	util_buf_free(&dir);
+	util_buf_release(&dir);
 	return error;
 }
 
@@ -442,8 +442,8 @@ static int dir_sweep(size_t *found, state *st, const char *name, int remove)
 	}
 	closedir(d);
 done:
-	util_buf_free(&dir);
-	util_buf_free(&child);
+	util_buf_release(&dir);
+	util_buf_release(&child);
 	return error;
 }
 

@@ -189,8 +189,8 @@ static int load_version(state_cert **out, state *st, const char *name,
 done:
 	state_cert_free(c);
 	state__doc_free_secret(doc);
-	util_buf_free(&key);
-	util_buf_free(&where);
+	util_buf_release(&key);
+	util_buf_release(&where);
 	return error;
 }
 
@@ -217,7 +217,7 @@ static int read_current_meta(state_cert_meta *out, state *st, const char *name)
 	}
 done:
 	json_decref(doc);
-	util_buf_free(&where);
+	util_buf_release(&where);
 	return error;
 }
 
@@ -314,7 +314,7 @@ int state_cert_versions(state_cert_meta **out, size_t *count, state *st,
 			util_error_format(&msg, util_error_last());
 			util_log_warn("state", "skipping certificate '%s' version '%s': %s",
 				      name, names[i], msg.ptr);
-			util_buf_free(&msg);
+			util_buf_release(&msg);
 			util_error_clear();
 			continue;
 		}
@@ -350,7 +350,7 @@ static int flip_current(state *st, const char *name, const char *version)
 	    (error = st->be->get(&doc, st, STATE__CERT_VERSION, key.ptr, 0)) == 0)
 		error = st->be->put(st, STATE__CERT_CURRENT, name, doc);
 	json_decref(doc);
-	util_buf_free(&key);
+	util_buf_release(&key);
 	return error;
 }
 
@@ -432,7 +432,7 @@ static int put_version(state *st, const state_cert *cert, const char *version,
 		error = util_error_set(CERTOPS_EEXISTS,
 			"certificate '%s' already has a version '%s'", cert->meta.name, version);
 done:
-	util_buf_free(&key);
+	util_buf_release(&key);
 	return error;
 }
 
@@ -486,7 +486,7 @@ done:
 out:
 	free(existing);
 	state__doc_free_secret(doc);
-	util_buf_free(&version);
+	util_buf_release(&version);
 	return error;
 }
 

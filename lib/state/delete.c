@@ -32,6 +32,6 @@ int state_cert_delete(state *st, const char *name)
 	if (error < 0)
 		util_error_wrap("removing certificate '%s' from the store", name);
 done:
-	util_buf_free(&dir);
+	util_buf_release(&dir);
 	return error;
 }

@@ -89,13 +89,13 @@ static int write_format(state *st, int dirty)
 	    (dirty && json_object_set_new(doc, "dirty", json_true()) < 0) ||
 	    state__json_set_time(doc, "created", st->created) < 0 ||
 	    state__json_set_time(doc, "updated", time(NULL)) < 0) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	error = state__json_write(path.ptr, doc, 0600);
 done:
 	json_decref(doc);
-	util_buf_free(&path);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -108,7 +108,7 @@ static int read_format(state *st, int64_t *format_out, int *dirty_out)
 
 	state__path(&path, st, FORMAT_FILE, NULL, NULL);
 	if (util_buf_failed(&path)) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if ((error = state__json_load(&doc, path.ptr)) < 0)
@@ -132,7 +132,7 @@ static int read_format(state *st, int64_t *format_out, int *dirty_out)
 		*dirty_out = json_is_true(json_object_get(doc, "dirty"));
 done:
 	json_decref(doc);
-	util_buf_free(&path);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -285,7 +285,7 @@ int state__dir_open(state *st, const char *dir, unsigned flags, int64_t *format_
 	}
 	*format_out = format;
 done:
-	util_buf_free(&path);
+	util_buf_release(&path);
 	return error;
 }
 

@@ -54,7 +54,7 @@ static void self_command(util_buf *out)
 	while (out->size && out->ptr[out->size - 1] == ' ')
 		util_buf_truncate(out, out->size - 1);
 done:
-	util_buf_free(&raw);
+	util_buf_release(&raw);
 }
 
 /* Records this process as the holder; failures only lose the record. */
@@ -87,7 +87,7 @@ static void write_holder(state *st)
 done:
 	free(text);
 	json_decref(doc);
-	util_buf_free(&cmd);
+	util_buf_release(&cmd);
 }
 
 /* One attempt at reading the holder record; -1 when empty or torn. */
@@ -158,8 +158,8 @@ static int locked_error(state *st, int timeout_ms)
 		h.since ? since.ptr : "an unknown time", waited.ptr);
 	state_lock_holder_clear(&h);
 done:
-	util_buf_free(&since);
-	util_buf_free(&waited);
+	util_buf_release(&since);
+	util_buf_release(&waited);
 	return error;
 }
 
@@ -273,7 +273,7 @@ int state_set_command(state *st, const char *command)
 	char *copy = command ? strndup(command, COMMAND_MAX) : NULL;
 
 	if (command && !copy)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	pthread_mutex_lock(&st->mu);
 	free(st->command);
 	st->command = copy;

@@ -41,9 +41,9 @@ static int set_aside(state *st, state__kind kind)
 	if (rename(path.ptr, aside.ptr) < 0 && errno != ENOENT)
 		error = util_error_set_errno(CERTOPS_ERROR, "renaming '%s'", path.ptr);
 done:
-	util_buf_free(&path);
-	util_buf_free(&aside);
-	util_buf_free(&msg);
+	util_buf_release(&path);
+	util_buf_release(&aside);
+	util_buf_release(&msg);
 	return error;
 }
 

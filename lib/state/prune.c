@@ -97,6 +97,6 @@ out:
 	free(doom);
 	free(current);
 	state_cert_meta_array_free(list, n);
-	util_buf_free(&key);
+	util_buf_release(&key);
 	return error;
 }

@@ -106,8 +106,8 @@ int state_account_get(state_account **out, state *st, const char *issuer,
 done:
 	state_account_free(a);
 	state__doc_free_secret(doc);
-	util_buf_free(&key);
-	util_buf_free(&path);
+	util_buf_release(&key);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -136,7 +136,7 @@ int state_account_put(state *st, const state_account *account)
 	error = state__record_put(st, STATE__ACCOUNT, key.ptr, doc);
 out:
 	state__doc_free_secret(doc);
-	util_buf_free(&key);
+	util_buf_release(&key);
 	return error;
 }
 
@@ -205,7 +205,7 @@ static int deploy_load(state_deploy **out, state *st, const char *key, const cha
 done:
 	state_deploy_free(d);
 	json_decref(doc);
-	util_buf_free(&path);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -248,7 +248,7 @@ int state_deploy_list(state_deploy ***out, size_t *count, state *st)
 			/* the formatted error names the file, line and column */
 			util_error_format(&msg, util_error_last());
 			util_log_warn("state", "skipping deployment record: %s", msg.ptr);
-			util_buf_free(&msg);
+			util_buf_release(&msg);
 			util_error_clear();
 			continue;
 		}

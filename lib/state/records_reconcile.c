@@ -20,7 +20,7 @@ static int bad(state *st, state__kind kind, const char *field, const char *what)
 	st->be->where(&where, st, kind, NULL);
 	error = util_error_set_at(CERTOPS_EINVALID, where.ptr ? where.ptr : "state", 0, 0,
 				  field, "expected %s", what);
-	util_buf_free(&where);
+	util_buf_release(&where);
 	return error;
 }
 

@@ -64,7 +64,7 @@ int state_default_dir(util_buf *out, const char *flag_dir)
 			"no state directory: give --state, or set CERTOPS_STATE or HOME");
 	util_fs_join(out, env, ".local/state/certops");
 done:
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 int state__name_check(const char *name, const char *what)
@@ -118,11 +118,11 @@ int state__read_string(char **out, const char *path, size_t max)
 
 	*out = NULL;
 	if ((error = util_fs_read_file(&b, path, max)) < 0) {
-		util_buf_free(&b);
+		util_buf_release(&b);
 		return error;
 	}
 	if (!(*out = util_buf_detach(&b)))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }
 
@@ -157,7 +157,7 @@ int state__json_load(json_t **out, const char *path)
 					  "expected a JSON object");
 	}
 done:
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 
@@ -173,10 +173,10 @@ int state__json_write(const char *path, json_t *doc, mode_t mode)
 	util_buf_putc(&b, '\n');
 	free(text);
 	if (util_buf_failed(&b))
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 	else
 		error = util_fs_write_atomic(path, b.ptr, b.size, mode);
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 
@@ -209,7 +209,7 @@ int state__json_set_time(json_t *obj, const char *key, time_t t)
 	util_time_format(&b, t);
 	if (util_buf_failed(&b) || json_object_set_new(obj, key, json_string(b.ptr)) < 0)
 		error = -1;
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 
@@ -241,7 +241,7 @@ int state__remove_tree(const char *path)
 		util_buf_clear(&child);
 		util_fs_join(&child, path, de->d_name);
 		if (util_buf_failed(&child)) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			break;
 		}
 		if (lstat(child.ptr, &sb) < 0)
@@ -256,7 +256,7 @@ int state__remove_tree(const char *path)
 	closedir(d);
 	if (!error && rmdir(path) < 0 && errno != ENOENT)
 		error = util_error_set_errno(CERTOPS_ERROR, "removing '%s'", path);
-	util_buf_free(&child);
+	util_buf_release(&child);
 	return error;
 }
 
@@ -322,7 +322,7 @@ int state_open(state **out, const char *dir, unsigned flags)
 		return util_error_set(CERTOPS_EINVALID, "no state directory given");
 	if (!(st = calloc(1, sizeof(*st))) || !(st->dir = strdup(dir))) {
 		free(st);
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	}
 	st->be = backend_for(dir);
 	st->lock_fd = -1;
@@ -507,7 +507,7 @@ void state__names_free(char **names, size_t count)
 
 int state__oom(void)
 {
-	return util_error_set(CERTOPS_ENOMEM, "out of memory");
+	return util_error_oom();
 }
 
 void state__doc_free_secret(json_t *doc)

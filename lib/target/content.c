@@ -86,9 +86,9 @@ int target_file_content(util_buf *out, target_file_role role,
 		goto done;
 	}
 	if (util_buf_failed(out))
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 done:
-	util_buf_free(&tmp);
+	util_buf_release(&tmp);
 	return error;
 }
 

@@ -23,7 +23,7 @@ static int exec_describe(util_buf *out, const config_target *t)
 	util_buf_puts(out, "exec:");
 	target_exec_format_argv(out, argv, t->exec.command.count);
 	free(argv);
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 /*
@@ -84,7 +84,7 @@ int target_exec_deploy_cert(const target_env *env, const config_target *t,
 		target__rfc3339(not_after, info.not_after);
 		vars.not_after = not_after;
 		if (!(names = calloc(info.ndns + info.nip + 1, sizeof(char *)))) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 		for (i = 0; i < info.ndns; i++)
@@ -113,14 +113,14 @@ int target_exec_deploy_cert(const target_env *env, const config_target *t,
 	o.log_component = "deploy";
 	error = target_exec_run(&res, &o);
 done:
-	target_exec_result_free(&res);
-	crypto_cert_info_free(&info);
+	target_exec_result_release(&res);
+	crypto_cert_info_release(&info);
 	free(names);
 	free(argv);
-	util_buf_free(&certp);
-	util_buf_free(&keyp);
-	util_buf_free(&chainp);
-	util_buf_free(&fullp);
+	util_buf_release(&certp);
+	util_buf_release(&keyp);
+	util_buf_release(&chainp);
+	util_buf_release(&fullp);
 	return error;
 }
 

@@ -23,7 +23,7 @@ static int env_add(char ***env, size_t *n, const char *name, const char *value)
 		return 0;
 	util_buf_printf(&b, "%s=%s", name, value);
 	if (util_buf_failed(&b) || !(grown = realloc(*env, (*n + 2) * sizeof(char *)))) {
-		util_buf_free(&b);
+		util_buf_release(&b);
 		return util_error_oom();
 	}
 	*env = grown;
@@ -65,7 +65,7 @@ int target_exec_env_build(char ***out, const target_exec_vars *v)
 	*out = env;
 	env = NULL;
 done:
-	util_buf_free(&domains);
+	util_buf_release(&domains);
 	target_exec_env_free(env);
 	return error;
 }
@@ -111,7 +111,7 @@ int target_exec_check_policy(const config_policy *p, const config_strings *comma
 	error = util_error_set(CERTOPS_EPOLICY,
 			       "the local policy (%s) does not allow running '%s'",
 			       config_policy_source(p), line.ptr);
-	util_buf_free(&line);
+	util_buf_release(&line);
 	free(argv);
 	return error;
 }
@@ -136,7 +136,7 @@ static void log_result(const target_exec_opts *o, const char *line,
 	util_log_fields(ok ? UTIL_LOG_INFO : UTIL_LOG_WARN,
 			o->log_component ? o->log_component : "exec", f, n,
 			ok ? "command succeeded" : "command failed");
-	util_buf_free(&code);
+	util_buf_release(&code);
 }
 
 int target_exec_run(target_exec_result *res, const target_exec_opts *o)
@@ -166,12 +166,12 @@ int target_exec_run(target_exec_result *res, const target_exec_opts *o)
 		if (error == 0)
 			error = util_proc_result_check(res, &po);
 	}
-	util_buf_free(&line);
+	util_buf_release(&line);
 	target_exec_env_free(env);
 	return error;
 }
 
-void target_exec_result_free(target_exec_result *res)
+void target_exec_result_release(target_exec_result *res)
 {
 	util_proc_result_release(res);
 }

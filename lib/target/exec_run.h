@@ -62,14 +62,14 @@ typedef util_proc_result target_exec_result;
 
 /*
  * Runs the command to completion (or its deadline) and fills *res, which
- * the caller releases with target_exec_result_free (also on failure).
+ * the caller releases with target_exec_result_release (also on failure).
  * Returns 0 when it exited with 0; otherwise the error is set with the
  * command, the exit code or signal, and the tail of its stderr:
  * CERTOPS_ETIMEOUT at the deadline, CERTOPS_ENOTFOUND when the program
  * was not found, CERTOPS_ERROR for a failed run.
  */
 int target_exec_run(target_exec_result *res, const target_exec_opts *opts);
-void target_exec_result_free(target_exec_result *res);
+void target_exec_result_release(target_exec_result *res);
 
 /*
  * Builds the environment of a hook ("NAME=value" strings, NULL-terminated)

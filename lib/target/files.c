@@ -49,12 +49,12 @@ typedef struct {
 
 enum { NITEMS = TARGET_FILE__COUNT };
 
-static void items_free(file_item *items)
+static void items_release(file_item *items)
 {
 	int i;
 
 	for (i = 0; i < NITEMS; i++)
-		util_buf_free(&items[i].data);
+		util_buf_release(&items[i].data);
 }
 
 /* The configured file name of role, or NULL when t does not write it. */
@@ -166,7 +166,7 @@ static int files_describe(util_buf *out, const config_target *t)
 	util_buf_puts(out, "files:");
 	util_fs_join(out, t->files.dir, first_name(t));
 	return util_buf_failed(out) ?
-		util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+		util_error_oom() : 0;
 }
 
 /* The lazily parsed current certificate, for key matching on drift. */
@@ -201,8 +201,8 @@ static int explain_file(target_file *f, const util_buf *data, current_leaf *leaf
 			crypto_hex_encode(&b, info.fingerprint, sizeof(info.fingerprint), 0);
 			if (!util_buf_failed(&b) && util_fingerprint_norm(fp, b.ptr) == 0 &&
 			    !(f->fingerprint = strdup(fp)))
-				error = util_error_set(CERTOPS_ENOMEM, "out of memory");
-			crypto_cert_info_free(&info);
+				error = util_error_oom();
+			crypto_cert_info_release(&info);
 		}
 	}
 	if (f->role == TARGET_FILE_KEY || f->role == TARGET_FILE_COMBINED) {
@@ -210,7 +210,7 @@ static int explain_file(target_file *f, const util_buf *data, current_leaf *leaf
 			f->key_matches = crypto_cert_matches_key(&leaf->info, key) == 1;
 		crypto_key_free(key);
 	}
-	util_buf_free(&b);
+	util_buf_release(&b);
 	if (!error)
 		util_error_clear();
 	return error;
@@ -230,7 +230,7 @@ static int set_msg(char **field, const char *fmt, ...)
 	va_end(ap);
 	free(*field);
 	if (util_buf_failed(&m) || !(*field = util_buf_detach(&m)))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }
 
@@ -247,7 +247,7 @@ static int observe_one_file(target_file *f, const char *dir, const char *name,
 	f->key_matches = -1;
 	util_fs_join(&path, dir, name);
 	if (util_buf_failed(&path) || !(f->path = util_buf_detach(&path))) {
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 		goto done;
 	}
 	if (stat(f->path, &sb) < 0) {
@@ -282,9 +282,9 @@ static int observe_one_file(target_file *f, const char *dir, const char *name,
 	if (!f->content_matches)
 		error = explain_file(f, &data, leaf);
 done:
-	util_buf_free(&path);
-	util_buf_free(&data); /* may hold key bytes: freed, never logged */
-	util_buf_free(&want);
+	util_buf_release(&path);
+	util_buf_release(&data); /* may hold key bytes: freed, never logged */
+	util_buf_release(&want);
 	return error;
 }
 
@@ -349,7 +349,7 @@ static int files_observe(target_observation *o, const target_env *env,
 
 	(void)env; /* reads at the declared paths; writes nothing */
 	if (!(o->files = calloc(TARGET_FILE__COUNT, sizeof(*o->files))))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	if ((error = resolve_owner(o, t)) < 0)
 		goto done;
 	for (role = 0; role < TARGET_FILE__COUNT; role++) {
@@ -371,7 +371,7 @@ static int files_observe(target_observation *o, const target_env *env,
 				(have_fp ? current_fp : NULL) : f->fingerprint;
 
 			if (fp && !(o->fingerprint = strdup(fp))) {
-				error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+				error = util_error_oom();
 				goto done;
 			}
 		}
@@ -381,7 +381,7 @@ static int files_observe(target_observation *o, const target_env *env,
 	error = describe_drift(o, t, m);
 done:
 	if (leaf.parsed == 1)
-		crypto_cert_info_free(&leaf.info);
+		crypto_cert_info_release(&leaf.info);
 	return error;
 }
 
@@ -416,7 +416,7 @@ static int files_deploy(const target_env *env, const config_target *t,
 		util_buf_clear(&real);
 		util_fs_join(&path, t->files.dir, items[i].name);
 		if (util_buf_failed(&path)) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 		if ((error = target__check_write(&real, env, path.ptr)) < 0 ||
@@ -430,9 +430,9 @@ static int files_deploy(const target_env *env, const config_target *t,
 		}
 	}
 done:
-	items_free(items);
-	util_buf_free(&real);
-	util_buf_free(&path);
+	items_release(items);
+	util_buf_release(&real);
+	util_buf_release(&path);
 	return error;
 }
 

@@ -22,7 +22,7 @@
 static int p12_describe(util_buf *out, const config_target *t)
 {
 	util_buf_printf(out, "pkcs12:%s", t->pkcs12.path);
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 static int p12_password(char **out, const target_env *env, const config_target *t)
@@ -68,7 +68,7 @@ static int p12_observe(target_observation *o, const target_env *env, const confi
 	}
 	if (crypto_hex_encode(&found, info.fingerprint, sizeof(info.fingerprint), 0) < 0 ||
 	    !(o->fingerprint = strdup(found.ptr))) {
-		rc = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		rc = util_error_oom();
 		goto done;
 	}
 	/* one item: the first difference is what the redeploy repairs */
@@ -92,13 +92,13 @@ static int p12_observe(target_observation *o, const target_env *env, const confi
 done:
 	if (rc == 0)
 		util_error_clear();
-	crypto_pkcs12_info_free(&info);
+	crypto_pkcs12_info_release(&info);
 	if (pass) {
 		memset(pass, 0, strlen(pass));
 		free(pass);
 	}
-	util_buf_free(&data);
-	util_buf_free(&found);
+	util_buf_release(&data);
+	util_buf_release(&found);
 	return rc;
 }
 
@@ -142,11 +142,11 @@ done:
 		free(pass);
 	}
 	crypto_key_free(key);
-	util_buf_free(&real);
-	util_buf_free(&leaf);
-	util_buf_free(&chain);
-	util_buf_free(&der);
-	util_buf_free(&dir);
+	util_buf_release(&real);
+	util_buf_release(&leaf);
+	util_buf_release(&chain);
+	util_buf_release(&der);
+	util_buf_release(&dir);
 	return error;
 }
 

@@ -62,7 +62,7 @@ int target_observe(target_observation *out, const target_env *env,
 		/* the check itself could not run: an observation error */
 		free(out->error);
 		if (!(out->error = strdup(util_error_message())))
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 		else
 			error = 0;
 		out->present = TARGET_PRESENT_UNKNOWN;
@@ -121,10 +121,10 @@ int target__drift_add(target_observation *o, const char *where, const char *fmt,
 	util_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	if (util_buf_failed(&b))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	free(o->drift);
 	if (!(o->drift = util_buf_detach(&b)))
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	return 0;
 }
 
@@ -143,7 +143,7 @@ int target__real_path(util_buf *out, const char *path)
 	util_buf_put(&head, path, len);
 	for (;;) {
 		if (util_buf_failed(&head)) {
-			error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+			error = util_error_oom();
 			goto done;
 		}
 		if ((real = realpath(head.ptr, NULL)))
@@ -171,10 +171,10 @@ int target__real_path(util_buf *out, const char *path)
 		util_buf_puts(out, rest);
 	}
 	if (util_buf_failed(out))
-		error = util_error_set(CERTOPS_ENOMEM, "out of memory");
+		error = util_error_oom();
 done:
 	free(real);
-	util_buf_free(&head);
+	util_buf_release(&head);
 	return error;
 }
 
@@ -201,6 +201,6 @@ int target__check_write(util_buf *real_out, const target_env *env,
 	if (real_out)
 		util_buf_puts(real_out, real.ptr);
 done:
-	util_buf_free(&real);
+	util_buf_release(&real);
 	return error;
 }

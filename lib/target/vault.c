@@ -19,7 +19,7 @@ static int vault_describe(util_buf *out, const config_target *t)
 	if (t->vault.namespace_)
 		util_buf_printf(out, "%s/", t->vault.namespace_);
 	util_buf_printf(out, "%s/%s", t->vault.mount, t->vault.path);
-	return util_buf_failed(out) ? util_error_set(CERTOPS_ENOMEM, "out of memory") : 0;
+	return util_buf_failed(out) ? util_error_oom() : 0;
 }
 
 static target_vault_names names_of(const config_target *t)
@@ -90,7 +90,7 @@ done:
 		util_error_clear();
 	target_vault_free(v);
 	token_free(token);
-	util_buf_free(&where);
+	util_buf_release(&where);
 	return rc;
 }
 
@@ -132,11 +132,11 @@ static int vault_deploy(const target_env *env, const config_target *t, const tar
 done:
 	target_vault_free(v);
 	token_free(token);
-	crypto_cert_info_free(&info);
-	util_buf_free(&leaf);
-	util_buf_free(&chain);
-	util_buf_free(&full);
-	util_buf_free(&fp);
+	crypto_cert_info_release(&info);
+	util_buf_release(&leaf);
+	util_buf_release(&chain);
+	util_buf_release(&full);
+	util_buf_release(&fp);
 	return error;
 }
 

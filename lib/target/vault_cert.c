@@ -45,7 +45,7 @@ int target_vault_put_cert(int64_t *version_out, target_vault *v, const char *mou
 	int attempt, error;
 
 	if (cert->private_key && util_secret_register(cert->private_key) < 0)
-		return util_error_set(CERTOPS_ENOMEM, "out of memory");
+		return util_error_oom();
 	for (attempt = 0;; attempt++) {
 		error = target_vault_metadata_read(&meta, v, mount, path);
 		if (error == CERTOPS_ENOTFOUND)
@@ -113,7 +113,7 @@ int target_vault_observe_cert(target_vault_state *state_out, int64_t *version_ou
 		*state_out = util_fingerprint_equal(got, fingerprint) ? TARGET_VAULT_IN_SYNC : TARGET_VAULT_CHANGED;
 	if (version_out && s.version)
 		*version_out = s.version;
-	target_vault_secret_free(&s);
+	target_vault_secret_release(&s);
 	return 0;
 }
 

@@ -223,7 +223,7 @@ int target_vault_parse_secret(target_vault_secret *out, const char *body, size_t
 	error = 0;
 done:
 	if (error < 0)
-		target_vault_secret_free(out);
+		target_vault_secret_release(out);
 	json_decref(root);
 	return error;
 }
@@ -284,7 +284,7 @@ int target_vault_error(long status, const char *body, size_t len, const char *wh
 		code = CERTOPS_EPEER;
 	util_error_set(code, "%s: HTTP %ld%s%s", what, status, msg.size ? ": " : "",
 		       msg.size ? msg.ptr : "");
-	util_buf_free(&msg);
+	util_buf_release(&msg);
 	json_decref(root);
 	return code;
 }
@@ -357,7 +357,7 @@ done:
 	/* The header strings hold the token: wipe them before freeing. */
 	if (h.asize)
 		memset(h.ptr, 0, h.asize);
-	util_buf_free(&h);
+	util_buf_release(&h);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
 	return error;
@@ -436,9 +436,9 @@ done:
 	if (body.asize)
 		memset(body.ptr, 0, body.asize);
 	json_decref(root);
-	util_buf_free(&url);
-	util_buf_free(&body);
-	util_buf_free(&resp);
+	util_buf_release(&url);
+	util_buf_release(&body);
+	util_buf_release(&resp);
 	return error;
 }
 
@@ -463,8 +463,8 @@ int target_vault_token_check(target_vault *v, int64_t *ttl_out)
 		*ttl_out = json_int(json_object_get(root, "data"), "ttl");
 done:
 	json_decref(root);
-	util_buf_free(&url);
-	util_buf_free(&resp);
+	util_buf_release(&url);
+	util_buf_release(&resp);
 	return error;
 }
 
@@ -484,9 +484,9 @@ done:
 	/* The answer may hold a private key. */
 	if (resp.asize)
 		memset(resp.ptr, 0, resp.asize);
-	util_buf_free(&resp);
-	util_buf_free(&url);
-	util_buf_free(&what);
+	util_buf_release(&resp);
+	util_buf_release(&url);
+	util_buf_release(&what);
 	return error;
 }
 
@@ -500,7 +500,7 @@ const char *target_vault_secret_get(const target_vault_secret *s, const char *ke
 	return NULL;
 }
 
-void target_vault_secret_free(target_vault_secret *s)
+void target_vault_secret_release(target_vault_secret *s)
 {
 	size_t i;
 
@@ -537,10 +537,10 @@ done:
 	if (body.asize)
 		memset(body.ptr, 0, body.asize);
 	json_decref(root);
-	util_buf_free(&url);
-	util_buf_free(&body);
-	util_buf_free(&resp);
-	util_buf_free(&what);
+	util_buf_release(&url);
+	util_buf_release(&body);
+	util_buf_release(&resp);
+	util_buf_release(&what);
 	return error;
 }
 
@@ -557,8 +557,8 @@ int target_vault_metadata_read(target_vault_metadata *out, target_vault *v,
 	    (error = target_vault_parse_metadata(out, resp.ptr, resp.size)) < 0)
 		goto done;
 done:
-	util_buf_free(&url);
-	util_buf_free(&resp);
-	util_buf_free(&what);
+	util_buf_release(&url);
+	util_buf_release(&resp);
+	util_buf_release(&what);
 	return error;
 }

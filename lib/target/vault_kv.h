@@ -73,13 +73,13 @@ typedef struct {
 	size_t count;
 } target_vault_secret;
 
-/* Reads the current version; release *out with target_vault_secret_free. */
+/* Reads the current version; release *out with target_vault_secret_release. */
 int target_vault_read(target_vault_secret *out, target_vault *v,
 		      const char *mount, const char *path);
 /* The value of key, borrowed, or NULL. */
 const char *target_vault_secret_get(const target_vault_secret *s,
 				    const char *key);
-void target_vault_secret_free(target_vault_secret *s);
+void target_vault_secret_release(target_vault_secret *s);
 
 /*
  * Writes a new version with the fields (borrowed key/value pairs).  cas

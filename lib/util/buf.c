@@ -19,7 +19,7 @@ void util_buf_init_limit(util_buf *b, size_t limit)
 	b->limit = limit;
 }
 
-void util_buf_free(util_buf *b)
+void util_buf_release(util_buf *b)
 {
 	if (b->asize)
 		free(b->ptr);
@@ -155,7 +155,7 @@ char *util_buf_detach(util_buf *b)
 	char *p;
 
 	if (b->failed) {
-		util_buf_free(b);
+		util_buf_release(b);
 		return NULL;
 	}
 	p = b->asize ? b->ptr : strdup("");

@@ -27,7 +27,7 @@ extern char util_buf__empty[];
 void util_buf_init(util_buf *b);
 /* A buffer that refuses to grow past limit bytes (network bodies). */
 void util_buf_init_limit(util_buf *b, size_t limit);
-void util_buf_free(util_buf *b);
+void util_buf_release(util_buf *b);
 /* Empties the buffer, keeping its memory and clearing the failed flag. */
 void util_buf_clear(util_buf *b);
 

@@ -287,7 +287,7 @@ done:
 	free(sorted);
 }
 
-void util_diags_free(util_diags *d)
+void util_diags_release(util_diags *d)
 {
 	size_t i;
 

@@ -63,7 +63,7 @@ int util_error_set_errno(int code, const char *fmt, ...)
 int util_error_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * Records "out of memory" and returns CERTOPS_ENOMEM: the one spelling of
- * `return util_error_set(CERTOPS_ENOMEM, "out of memory");`.
+ * `return util_error_oom();`.
  */
 int util_error_oom(void);
 
@@ -92,7 +92,7 @@ int util_diags_add(util_diags *d, int code, const char *file, unsigned line,
 	__attribute__((format(printf, 7, 8)));
 /* Sorts by file, line, column (stable for equal positions). */
 void util_diags_sort(util_diags *d);
-void util_diags_free(util_diags *d);
+void util_diags_release(util_diags *d);
 /* Copies the thread's last error into the list. */
 int util_diags_add_last(util_diags *d);
 

@@ -105,8 +105,8 @@ fail_unlink:
 done:
 	if (fd >= 0)
 		close(fd);
-	util_buf_free(&tmp);
-	util_buf_free(&dir);
+	util_buf_release(&tmp);
+	util_buf_release(&dir);
 	return error;
 }
 
@@ -138,7 +138,7 @@ int util_fs_mkdir_p(const char *path, mode_t mode)
 				break;
 		}
 	}
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return error;
 }
 

@@ -167,7 +167,7 @@ static void replace_all(util_buf *b, const char *needle)
 		util_buf_truncate(b, at);
 		util_buf_puts(b, mark);
 		util_buf_put(b, tail.ptr, tail.size);
-		util_buf_free(&tail);
+		util_buf_release(&tail);
 		pos = at + sizeof(mark) - 1;
 	}
 }
@@ -201,7 +201,7 @@ static void redact_pem_keys(util_buf *b)
 		util_buf_truncate(b, at);
 		util_buf_puts(b, "[redacted private key]");
 		util_buf_put(b, tail.ptr, tail.size);
-		util_buf_free(&tail);
+		util_buf_release(&tail);
 		pos = at + 22;
 	}
 }
@@ -267,7 +267,7 @@ static void put_field(util_buf *line, int json, const char *key, const char *val
 	} else {
 		util_buf_printf(line, " %s=%s", key, val.ptr);
 	}
-	util_buf_free(&val);
+	util_buf_release(&val);
 }
 
 void util_logv(util_log_level level, const char *component,
@@ -322,8 +322,8 @@ void util_logv(util_log_level level, const char *component,
 		fflush(out);
 	}
 	pthread_mutex_unlock(&log_lock);
-	util_buf_free(&msg);
-	util_buf_free(&line);
+	util_buf_release(&msg);
+	util_buf_release(&line);
 }
 
 void util_log_fields(util_log_level level, const char *component,

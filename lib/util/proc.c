@@ -330,7 +330,7 @@ done:
 			if (*fds[i] >= 0)
 				close(*fds[i]);
 	}
-	util_buf_free(&line);
+	util_buf_release(&line);
 	strv_free(paths);
 	free(argv);
 	return error;
@@ -361,13 +361,13 @@ int util_proc_result_check(const util_proc_result *res, const util_proc_opts *o)
 	else
 		error = util_error_set(CERTOPS_ERROR, "command '%s' exited with code %d%s%.*s",
 				       line.ptr, res->exit_code, tl ? ": " : "", (int)tl, tail);
-	util_buf_free(&line);
+	util_buf_release(&line);
 	return error;
 }
 
 void util_proc_result_release(util_proc_result *res)
 {
-	util_buf_free(&res->out);
-	util_buf_free(&res->err);
+	util_buf_release(&res->out);
+	util_buf_release(&res->err);
 	memset(res, 0, sizeof(*res));
 }

@@ -38,11 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	util_diags_sort(&diags);
 	config_policy_free(policy);
 	config_set_free(set);
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	/* The policy parser shares the YAML layer; give it the same bytes. */
 	if (config_policy_parse(&policy, &diags, "policy.yaml",
 				(const char *)data, size, NULL) == 0)
 		config_policy_free(policy);
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	return 0;
 }

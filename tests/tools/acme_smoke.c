@@ -63,8 +63,8 @@ static int write_challenge(const char *token, const char *ka)
 	util_fs_join(&path, dir.ptr, token);
 	if ((error = util_fs_mkdir_p(dir.ptr, 0755)) == 0)
 		error = util_fs_write_atomic(path.ptr, ka, strlen(ka), 0644);
-	util_buf_free(&dir);
-	util_buf_free(&path);
+	util_buf_release(&dir);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -94,9 +94,9 @@ static int set_txt(const char *domain, const char *value)
 		util_error_set(CERTOPS_ERROR, "setting the txt record for '%s' failed", domain);
 	if (h)
 		curl_easy_cleanup(h);
-	util_buf_free(&url);
-	util_buf_free(&body);
-	util_buf_free(&host);
+	util_buf_release(&url);
+	util_buf_release(&body);
+	util_buf_release(&host);
 	return rc;
 }
 
@@ -122,8 +122,8 @@ static void http01_cleanup(void *ctx, const acme_authz *a, const acme_challenge 
 	util_fs_join(&dir, opt.webroot, ".well-known/acme-challenge");
 	util_fs_join(&path, dir.ptr, ch->token);
 	unlink(path.ptr);
-	util_buf_free(&dir);
-	util_buf_free(&path);
+	util_buf_release(&dir);
+	util_buf_release(&path);
 }
 
 static int dns01_present(void *ctx, const acme_authz *a, const acme_challenge *ch,
@@ -136,7 +136,7 @@ static int dns01_present(void *ctx, const acme_authz *a, const acme_challenge *c
 	(void)ch;
 	if ((error = acme_dns01_txt_value(&txt, ka)) == 0)
 		error = set_txt(a->identifier.value, txt.ptr);
-	util_buf_free(&txt);
+	util_buf_release(&txt);
 	return error;
 }
 
@@ -162,9 +162,9 @@ static int alpn_present(void *ctx, const acme_authz *a, const acme_challenge *ch
 	error = util_fs_write_atomic(path.ptr, pem.ptr, pem.size, 0644);
 done:
 	crypto_key_free(k);
-	util_buf_free(&ext);
-	util_buf_free(&pem);
-	util_buf_free(&path);
+	util_buf_release(&ext);
+	util_buf_release(&pem);
+	util_buf_release(&path);
 	return error;
 }
 
@@ -232,7 +232,7 @@ static int issue_one(int idx)
 
 		printf("chains=%zu\nselected_chain=%zu\n", chains.count, sel);
 		if (acme_ari_cert_id_from_cert(&certid, chains.chains[0], strlen(chains.chains[0])) < 0) {
-			util_buf_free(&certid);
+			util_buf_release(&certid);
 			fail("ari certID");
 			goto done;
 		}
@@ -242,34 +242,34 @@ static int issue_one(int idx)
 			printf("ari_window=%lld %lld\n", (long long)ri.start, (long long)ri.end);
 		else
 			printf("ari=%s\n", e == CERTOPS_ENOTFOUND ? "unsupported" : "error");
-		acme_renewal_info_free(&ri);
-		util_buf_free(&certid);
+		acme_renewal_info_release(&ri);
+		util_buf_release(&certid);
 		for (size_t i = 0; i < chains.count; i++) {
 			util_buf p2 = UTIL_BUF_INIT;
 			snprintf(name, sizeof(name), "chain-%zu.pem", i);
 			util_fs_join(&p2, opt.out, name);
 			util_fs_write_atomic(p2.ptr, chains.chains[i], strlen(chains.chains[i]), 0644);
-			util_buf_free(&p2);
+			util_buf_release(&p2);
 		}
 		if (opt.revoke) {
 			util_buf der = UTIL_BUF_INIT;
 			int by_cert = !strcmp(opt.revoke, "certkey");
 			if (crypto_cert_pem_to_der(&der, chains.chains[0], strlen(chains.chains[0])) < 0 ||
 			    acme_revoke(client, der.ptr, der.size, 4, by_cert ? key : NULL) < 0) {
-				util_buf_free(&der);
+				util_buf_release(&der);
 				fail("revoke");
 				goto done;
 			}
 			printf("revoked=%s\n", opt.revoke);
-			util_buf_free(&der);
+			util_buf_release(&der);
 		}
 	}
 	rc = 0;
 done:
-	acme_chains_free(&chains);
-	acme_order_free(&o);
+	acme_chains_release(&chains);
+	acme_order_release(&o);
 	crypto_key_free(key);
-	util_buf_free(&path);
+	util_buf_release(&path);
 	return rc;
 }
 
@@ -406,7 +406,7 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		printf("found=%s\n", found.url);
-		acme_account_free(&found);
+		acme_account_release(&found);
 		/* a key with no account: onlyReturnExisting gives ENOTFOUND */
 		{
 			crypto_key *stranger = NULL;
@@ -419,7 +419,7 @@ int main(int argc, char **argv)
 			printf("find_unknown=%s\n", util_error_code_name(e));
 			crypto_key_free(stranger);
 			if (e == 0) {
-				acme_account_free(&found);
+				acme_account_release(&found);
 				goto done;
 			}
 		}
@@ -432,7 +432,7 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		printf("contacts=%s\n", upd.ncontacts ? upd.contacts[0] : "");
-		acme_account_free(&upd);
+		acme_account_release(&upd);
 	}
 	if (opt.rollover) {
 		if (crypto_key_generate(&newkey, CRYPTO_KEY_EC_P384) < 0 ||
@@ -447,7 +447,7 @@ int main(int argc, char **argv)
 			int e = acme_account_find(&old, client, akey);
 			printf("old_key_lookup=%s\n", util_error_code_name(e));
 			if (e == 0) {
-				acme_account_free(&old);
+				acme_account_release(&old);
 				goto done;
 			}
 		}
@@ -489,7 +489,7 @@ int main(int argc, char **argv)
 			printf("after_deactivation=%s\n", e == 0 ? "accepted"
 			       : acme_problem_last() ? acme_problem_last()->type : util_error_code_name(e));
 			if (e == 0) {
-				acme_account_free(&after);
+				acme_account_release(&after);
 				goto done;
 			}
 		}
@@ -500,7 +500,7 @@ done:
 	printf("requests=%lu\nbadnonce_retries=%lu\nnetwork_retries=%lu\nconnections=%lu\n",
 	       st.requests, st.badnonce_retries, st.network_retries, st.connections);
 	free(threads);
-	acme_account_free(&acct);
+	acme_account_release(&acct);
 	acme_client_free(client);
 	challenge_solver_free(listen_solver.ctx);
 	acme_problem_clear();

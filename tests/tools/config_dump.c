@@ -37,8 +37,8 @@ int main(int argc, char **argv)
 	}
 	if (!rc && diags.count)
 		rc = 65;
-	util_buf_free(&b);
-	util_diags_free(&diags);
+	util_buf_release(&b);
+	util_diags_release(&diags);
 	config_set_free(set);
 	return rc;
 }

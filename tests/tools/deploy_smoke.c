@@ -58,7 +58,7 @@ static void print_diags(const util_diags *d)
 		util_error_format(&b, &d->items[i]);
 		fprintf(stderr, "deploy_smoke: %s\n", b.ptr);
 	}
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 int main(int argc, char **argv)
@@ -214,18 +214,18 @@ int main(int argc, char **argv)
 			printf("error.%zu=%s\n", i, r.error);
 		if (r.status != OBSERVE_TLS_SERVED)
 			failed = 1;
-		observe_tls_result_free(&r);
+		observe_tls_result_release(&r);
 	}
 	rc = failed;
 done:
 	observe_result_free(obs);
-	crypto_cert_info_free(&info);
-	util_buf_free(&chain);
-	util_buf_free(&key);
-	util_buf_free(&fp);
+	crypto_cert_info_release(&info);
+	util_buf_release(&chain);
+	util_buf_release(&key);
+	util_buf_release(&fp);
 	config_set_free(set);
 	config_policy_free(policy);
-	util_diags_free(&d);
+	util_diags_release(&d);
 	return rc;
 usage:
 	fprintf(stderr, "usage: deploy_smoke --dir DECL --policy POLICY --cert NAME --chain PEM "

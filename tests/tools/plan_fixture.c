@@ -60,8 +60,8 @@ static int write_files(const config_target *t, const char *chain, const char *ke
 			goto done;
 	}
 done:
-	util_buf_free(&path);
-	util_buf_free(&data);
+	util_buf_release(&path);
+	util_buf_release(&data);
 	return error;
 }
 
@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 		if (state_account_put(st, &a) < 0)
 			return die("storing an account");
 		crypto_key_free(k);
-		util_buf_free(&pem);
+		util_buf_release(&pem);
 	}
 	for (i = 0; i < set->ncertificates; i++) {
 		const config_certificate *c = set->certificates[i];
@@ -159,18 +159,18 @@ int main(int argc, char **argv)
 			rec.result = STATE_DEPLOY_OK;
 			if (state_deploy_put(st, &rec) < 0)
 				return die("storing a deployment");
-			util_buf_free(&id);
+			util_buf_release(&id);
 			ntargets++;
 		}
-		crypto_cert_info_free(&info);
+		crypto_cert_info_release(&info);
 		crypto_key_free(k);
-		util_buf_free(&chain);
-		util_buf_free(&key);
-		util_buf_free(&hex);
+		util_buf_release(&chain);
+		util_buf_release(&key);
+		util_buf_release(&hex);
 	}
 	printf("fixture: %zu certificates, %zu targets\n", set->ncertificates, ntargets);
 	state_free(st);
 	config_set_free(set);
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	return 0;
 }

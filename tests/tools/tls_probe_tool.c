@@ -66,6 +66,6 @@ int main(int argc, char **argv)
 	if (r.error)
 		printf("error=%s\n", r.error);
 	rc = r.status == OBSERVE_TLS_SERVED ? 0 : 1;
-	observe_tls_result_free(&r);
+	observe_tls_result_release(&r);
 	return rc;
 }

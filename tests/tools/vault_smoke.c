@@ -71,12 +71,12 @@ static int put(target_vault *v, int argc, char **argv)
 	printf("version=%lld\nfingerprint=%s\n", (long long)version, fp.ptr);
 	rc = 0;
 done:
-	crypto_cert_info_free(&info);
-	util_buf_free(&cert);
-	util_buf_free(&key);
-	util_buf_free(&chain);
-	util_buf_free(&full);
-	util_buf_free(&fp);
+	crypto_cert_info_release(&info);
+	util_buf_release(&cert);
+	util_buf_release(&key);
+	util_buf_release(&chain);
+	util_buf_release(&full);
+	util_buf_release(&fp);
 	return rc;
 }
 
@@ -96,7 +96,7 @@ static int read_cmd(target_vault *v, char **argv)
 		else
 			printf("field.%s.length=%zu\n", s.fields[i].key, strlen(s.fields[i].value));
 	}
-	target_vault_secret_free(&s);
+	target_vault_secret_release(&s);
 	return 0;
 }
 
@@ -177,6 +177,6 @@ int main(int argc, char **argv)
 	}
 done:
 	target_vault_free(v);
-	util_buf_free(&token);
+	util_buf_release(&token);
 	return rc;
 }

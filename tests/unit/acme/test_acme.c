@@ -30,7 +30,7 @@ static crypto_key *rfc8037_key(void)
 	util_buf_put(&der, prefix, sizeof(prefix));
 	assert_int_equal(crypto_b64url_decode(&der, "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A", 43), 0);
 	assert_int_equal(crypto_key_parse(&k, der.ptr, der.size), 0);
-	util_buf_free(&der);
+	util_buf_release(&der);
 	return k;
 }
 
@@ -56,9 +56,9 @@ static void test_key_authorization_and_digests(void **state)
 	assert_int_equal((unsigned char)ext.ptr[1], 0x20);
 	assert_memory_equal(ext.ptr + 2, digest, sizeof(digest));
 	crypto_key_free(k);
-	util_buf_free(&ka);
-	util_buf_free(&txt);
-	util_buf_free(&ext);
+	util_buf_release(&ka);
+	util_buf_release(&txt);
+	util_buf_release(&ext);
 }
 
 static json_t *decode_part(json_t *jws, const char *member)
@@ -70,7 +70,7 @@ static json_t *decode_part(json_t *jws, const char *member)
 	assert_non_null(s);
 	assert_int_equal(crypto_b64url_decode(&raw, s, strlen(s)), 0);
 	j = json_loadb(raw.ptr, raw.size, 0, NULL);
-	util_buf_free(&raw);
+	util_buf_release(&raw);
 	return j;
 }
 
@@ -103,9 +103,9 @@ static int verify_es256(const crypto_key *key, json_t *jws)
 	BIO_free(bio);
 	OPENSSL_free(der);
 	ECDSA_SIG_free(es);
-	util_buf_free(&input);
-	util_buf_free(&sig);
-	util_buf_free(&pem);
+	util_buf_release(&input);
+	util_buf_release(&sig);
+	util_buf_release(&pem);
 	return ok == 1;
 }
 
@@ -151,7 +151,7 @@ static void test_jws_kid_and_jwk(void **state)
 	json_decref(prot);
 	json_decref(jws);
 	crypto_key_free(k);
-	util_buf_free(&out);
+	util_buf_release(&out);
 }
 
 /* RFC 8555 §7.3.4: protected {alg, kid, url} (no nonce), payload = account JWK. */
@@ -188,8 +188,8 @@ static void check_eab(const char *alg, const char *digest)
 	json_decref(payload);
 	json_decref(jws);
 	crypto_key_free(k);
-	util_buf_free(&out); util_buf_free(&jwk); util_buf_free(&input);
-	util_buf_free(&mackey); util_buf_free(&mac); util_buf_free(&mac64);
+	util_buf_release(&out); util_buf_release(&jwk); util_buf_release(&input);
+	util_buf_release(&mackey); util_buf_release(&mac); util_buf_release(&mac64);
 }
 
 static void test_eab(void **state)
@@ -211,7 +211,7 @@ static void test_eab(void **state)
 	util_error_set(CERTOPS_ERROR, "key zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W");
 	assert_null(strstr(util_error_message(), "zWNDZM6eQGHW"));
 	crypto_key_free(k);
-	util_buf_free(&out);
+	util_buf_release(&out);
 }
 
 /* RFC 8555 §6.7.1 */
@@ -258,18 +258,18 @@ static void test_problem_documents(void **state)
 	assert_int_equal(parse_str(&q, "{\"type\":\"urn:ietf:params:acme:error:rateLimited\","
 					    "\"detail\":\"too many\"}", 429), 0);
 	assert_int_equal(acme_problem_code(&q), CERTOPS_ERATELIMIT);
-	acme_problem_free(&q);
+	acme_problem_release(&q);
 	/* a 429 without a typed body is still a rate limit */
 	assert_int_equal(parse_str(&q, "{}", 429), 0);
 	assert_string_equal(q.type, "about:blank");
 	assert_int_equal(acme_problem_code(&q), CERTOPS_ERATELIMIT);
-	acme_problem_free(&q);
+	acme_problem_release(&q);
 	assert_int_equal(parse_str(&q, "{\"type\":\"urn:ietf:params:acme:error:accountDoesNotExist\"}", 400), 0);
 	assert_int_equal(acme_problem_code(&q), CERTOPS_ENOTFOUND);
-	acme_problem_free(&q);
+	acme_problem_release(&q);
 	assert_int_equal(parse_str(&q, "{\"type\":\"urn:ietf:params:acme:error:externalAccountRequired\"}", 403), 0);
 	assert_int_equal(acme_problem_code(&q), CERTOPS_EAUTH);
-	acme_problem_free(&q);
+	acme_problem_release(&q);
 	assert_int_equal(parse_str(&q, "<html>", 500), CERTOPS_EINVALID);
 }
 
@@ -309,7 +309,7 @@ static void test_directory_meta(void **state)
 			seen = 1;
 		}
 	assert_true(seen);
-	acme_directory_free(&d);
+	acme_directory_release(&d);
 	assert_int_equal(acme_directory_parse(&d, "{\"newNonce\":\"x\"}", 15), CERTOPS_EPEER);
 	assert_int_equal(acme_directory_parse(&d, "[", 1), CERTOPS_EPEER);
 }
@@ -326,7 +326,7 @@ static void test_ari_cert_id(void **state)
 	assert_int_equal(acme_ari_cert_id(&id, aki, sizeof(aki), serial, sizeof(serial)), 0);
 	assert_string_equal(id.ptr, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
 	assert_int_equal(acme_ari_cert_id(&id, NULL, 0, serial, sizeof(serial)), CERTOPS_EINVALID);
-	util_buf_free(&id);
+	util_buf_release(&id);
 }
 
 /* RFC 9773 §4.2 */
@@ -348,7 +348,7 @@ static void test_ari_window(void **state)
 	t = acme_ari_pick_time(&ri, UINT64_MAX);
 	assert_true(t >= ri.start && t < ri.end);
 	assert_int_equal(acme_ari_pick_time(&ri, 3600), start + 3600);
-	acme_renewal_info_free(&ri);
+	acme_renewal_info_release(&ri);
 	json = "{\"suggestedWindow\":{\"start\":\"2025-01-03T04:00:00Z\","
 	       "\"end\":\"2025-01-02T04:00:00Z\"}}";
 	assert_int_equal(acme_ari_parse(&ri, json, strlen(json)), CERTOPS_EPEER);
@@ -468,8 +468,8 @@ static void test_chain_select(void **state)
 	util_buf_puts(&fp, "SHA256:");
 	crypto_hex_encode(&fp, info.fingerprint, 32, 0);
 	assert_int_equal(acme_chain_select(&ch, fp.ptr), 2);
-	crypto_cert_info_free(&info);
-	util_buf_free(&fp);
+	crypto_cert_info_release(&info);
+	util_buf_release(&fp);
 	free(chains[0]);
 	free(chains[1]);
 	free(chains[2]);

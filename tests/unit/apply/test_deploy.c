@@ -43,9 +43,9 @@ static void load(const char *dir_ok, const char *dir_bad)
 	assert_int_equal(diags.count, 0);
 	assert_int_equal(config_policy_parse(&policy, &diags, "policy.yaml", p.ptr, p.size,
 					     NULL), 0);
-	util_buf_free(&y);
-	util_buf_free(&p);
-	util_diags_free(&diags);
+	util_buf_release(&y);
+	util_buf_release(&p);
+	util_diags_release(&diags);
 }
 
 static int setup(void **vs)
@@ -106,11 +106,11 @@ static void store_current(char fp_out[65])
 	c.key_pem = key.ptr;
 	assert_int_equal(state_cert_put(st, &c, NULL), 0);
 	snprintf(fp_out, 65, "%s", fp.ptr);
-	crypto_cert_info_free(&info);
+	crypto_cert_info_release(&info);
 	crypto_key_free(k);
-	util_buf_free(&chain);
-	util_buf_free(&key);
-	util_buf_free(&fp);
+	util_buf_release(&chain);
+	util_buf_release(&key);
+	util_buf_release(&fp);
 }
 
 static apply_ctx *new_ctx(void)

@@ -278,7 +278,7 @@ static void test_listen_with_libcurl(void **vs)
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	assert_int_equal(code, 404);
 	curl_easy_cleanup(c);
-	util_buf_free(&body);
+	util_buf_release(&body);
 	challenge_solver_free(s);
 }
 
@@ -475,7 +475,7 @@ static void test_webroot_present_cleanup(void **vs)
 	assert_int_equal(challenge_cleanup(s, "a/b", KA_A, NULL), CERTOPS_EINVALID);
 	challenge_solver_free(s);
 	umask(old);
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void test_webroot_free_removes_leftovers(void **vs)
@@ -525,7 +525,7 @@ static void *webroot_worker(void *p)
 		if (i % 2 && challenge_cleanup(a->s, token, ka, NULL) < 0)
 			a->bad++;
 	}
-	util_buf_free(&b);
+	util_buf_release(&b);
 	return NULL;
 }
 

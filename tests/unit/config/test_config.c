@@ -52,7 +52,7 @@ static config_set *load(const char *text, size_t *ndiags)
 					       strlen(text)), 0);
 	assert_int_equal(config_set_validate(set, &diags), 0);
 	*ndiags = diags.count;
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	return set;
 }
 
@@ -332,12 +332,12 @@ static void test_load_dir(void **state)
 	assert_non_null(strstr(diags.items[0].file, "z.yaml"));
 	assert_non_null(strstr(diags.items[0].message, "duplicate Issuer name 'le'"));
 	config_set_free(set);
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 
 	assert_int_equal(config_load_dir(&set, &diags, PATH("missing")),
 			 CERTOPS_ENOTFOUND);
 	assert_null(set);
-	util_buf_free(&p);
+	util_buf_release(&p);
 	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 #undef PATH
 }

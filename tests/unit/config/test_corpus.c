@@ -82,9 +82,9 @@ static char *load_one(const char *dir, const char *name, size_t *count)
 		util_buf_putc(&out, '\n');
 	}
 	*count = diags.count;
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	config_set_free(set);
-	util_buf_free(&path);
+	util_buf_release(&path);
 	return util_buf_detach(&out);
 }
 
@@ -114,8 +114,8 @@ static char *expected(const char *dir, const char *name, size_t *count)
 		if (!nl[1])
 			break;
 	}
-	util_buf_free(&path);
-	util_buf_free(&data);
+	util_buf_release(&path);
+	util_buf_release(&data);
 	return util_buf_detach(&out);
 }
 
@@ -185,8 +185,8 @@ static void check_example(const char *dir, size_t min_certs)
 	assert_non_null(set);
 	assert_true(set->ncertificates >= min_certs);
 	config_set_free(set);
-	util_diags_free(&diags);
-	util_buf_free(&msg);
+	util_diags_release(&diags);
+	util_buf_release(&msg);
 }
 
 static void test_examples(void **state)

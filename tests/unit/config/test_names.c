@@ -129,7 +129,7 @@ static const char *type_of(const char *scalar)
 		snprintf(msg, sizeof(msg), "a string");
 	else
 		snprintf(msg, sizeof(msg), "%s", diags.items[0].message);
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	config_set_free(set);
 	return msg;
 }

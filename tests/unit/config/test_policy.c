@@ -32,7 +32,7 @@ static config_policy *parse(const char *text, size_t *ndiags)
 	config_policy_parse(&p, &diags, "policy.yaml", text, strlen(text),
 			    "/var/lib/certops");
 	*ndiags = diags.count;
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	return p;
 }
 
@@ -47,7 +47,7 @@ static config_set *load(const char *text)
 	assert_int_equal(config_set_validate(set, &diags), 0);
 	if (diags.count)
 		fail_msg("declaration error: %s", diags.items[0].message);
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	return set;
 }
 
@@ -165,7 +165,7 @@ static void test_bad_policy(void **state)
 	assert_int_equal(diags.items[2].line, 2);
 	assert_string_equal(diags.items[3].message,
 			    "unknown field 'secret'; did you mean 'secrets'?");
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 }
 
 static void test_check(void **state)
@@ -217,7 +217,7 @@ static void test_check(void **state)
 	assert_int_equal(diags.items[5].line, 20);
 	assert_string_equal(diags.items[5].field, "deploy[3].exec.command");
 	assert_non_null(strstr(diags.items[5].message, "'/bin/sh -c rm -rf /'"));
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	config_set_free(set);
 	config_policy_free(p);
 }
@@ -236,7 +236,7 @@ static void test_env_directory(void **state)
 	assert_int_equal(config_policy_check(p, set, &diags), 0);
 	assert_int_equal(diags.count, 1);
 	assert_non_null(strstr(diags.items[0].message, "unset"));
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	setenv("TEST_POLICY_ACME", "https://acme.example/dir", 1);
 	assert_int_equal(config_policy_check(p, set, &diags), 0);
 	assert_int_equal(diags.count, 0);
@@ -244,7 +244,7 @@ static void test_env_directory(void **state)
 	assert_int_equal(config_policy_check(p, set, &diags), 0);
 	assert_int_equal(diags.count, 1);
 	unsetenv("TEST_POLICY_ACME");
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 	config_set_free(set);
 	config_policy_free(p);
 }
@@ -278,7 +278,7 @@ static void test_open_missing(void **state)
 					    NULL), CERTOPS_EINVALID);
 	assert_null(p);
 	assert_int_equal(diags.count, 1);
-	util_diags_free(&diags);
+	util_diags_release(&diags);
 }
 
 int main(void)

@@ -48,9 +48,9 @@ static int setup(void **state)
 	util_buf_printf(&text, "secrets:\n  env: [CERTOPS_TEST_*]\n  files: [%s]\n", path.ptr);
 	if (config_policy_parse(&f->p, &d, "policy.yaml", text.ptr, text.size, NULL) < 0)
 		return -1;
-	util_diags_free(&d);
-	util_buf_free(&text);
-	util_buf_free(&path);
+	util_diags_release(&d);
+	util_buf_release(&text);
+	util_buf_release(&path);
 	*state = f;
 	return 0;
 }
@@ -63,7 +63,7 @@ static int teardown(void **state)
 	util_buf_printf(&cmd, "rm -rf '%s'", f->dir);
 	if (system(cmd.ptr) != 0)
 		return -1;
-	util_buf_free(&cmd);
+	util_buf_release(&cmd);
 	config_policy_free(f->p);
 	free(f);
 	util_secret_clear();
@@ -135,7 +135,7 @@ static void test_file_allowed_trimmed(void **state)
 	s = secret(CONFIG_SECRET_FILE, path.ptr);
 	assert_int_equal(config_secret_read(&v, f->p, &s), CERTOPS_ENOTFOUND);
 	assert_null(v);
-	util_buf_free(&path);
+	util_buf_release(&path);
 }
 
 static void test_file_refused(void **state)
@@ -157,7 +157,7 @@ static void test_file_refused(void **state)
 	path_in(&path, f, "secrets-other");
 	s = secret(CONFIG_SECRET_FILE, path.ptr);
 	assert_int_equal(config_secret_read(&v, f->p, &s), CERTOPS_EPOLICY);
-	util_buf_free(&path);
+	util_buf_release(&path);
 }
 
 static void test_symlink_out_refused(void **state)
@@ -183,8 +183,8 @@ static void test_symlink_out_refused(void **state)
 	assert_int_equal(config_secret_read(&v, f->p, &s), 0);
 	assert_string_equal(v, "inside-value");
 	free(v);
-	util_buf_free(&link);
-	util_buf_free(&inside);
+	util_buf_release(&link);
+	util_buf_release(&inside);
 }
 
 static void test_none_and_default_policy(void **state)

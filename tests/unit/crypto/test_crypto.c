@@ -35,8 +35,8 @@ static void test_b64url(void **state)
 	util_buf_clear(&d);
 	assert_int_equal(crypto_b64url_decode(&d, "a", 1), CERTOPS_EINVALID);
 	assert_int_equal(crypto_b64url_decode(&d, "ab*d", 4), CERTOPS_EINVALID);
-	util_buf_free(&b);
-	util_buf_free(&d);
+	util_buf_release(&b);
+	util_buf_release(&d);
 }
 
 static void test_key_type_names(void **state)
@@ -88,7 +88,7 @@ static int verify_jws_sig(const crypto_key *key, const char *data,
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pub);
 	BIO_free(bio);
-	util_buf_free(&pem);
+	util_buf_release(&pem);
 	return ok == 1;
 }
 
@@ -115,10 +115,10 @@ static void check_key_type(crypto_key_type type, const char *alg)
 	assert_false(verify_jws_sig(k2, "x.y", (unsigned char *)sig.ptr, sig.size));
 	crypto_key_free(k);
 	crypto_key_free(k2);
-	util_buf_free(&pem);
-	util_buf_free(&sig);
-	util_buf_free(&jwk);
-	util_buf_free(&jwk2);
+	util_buf_release(&pem);
+	util_buf_release(&sig);
+	util_buf_release(&jwk);
+	util_buf_release(&jwk2);
 }
 
 static void test_keys_es256(void **s) { (void)s; check_key_type(CRYPTO_KEY_EC_P256, "ES256"); }
@@ -151,8 +151,8 @@ static void test_rfc8037_ed25519(void **state)
 	crypto_b64url_encode(&sig64, sig.ptr, sig.size);
 	assert_string_equal(sig64.ptr, "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg");
 	crypto_key_free(k);
-	util_buf_free(&d); util_buf_free(&der); util_buf_free(&jwk);
-	util_buf_free(&tp); util_buf_free(&sig); util_buf_free(&sig64);
+	util_buf_release(&d); util_buf_release(&der); util_buf_release(&jwk);
+	util_buf_release(&tp); util_buf_release(&sig); util_buf_release(&sig64);
 }
 
 static void test_key_save_mode(void **state)
@@ -233,7 +233,7 @@ static void csr_roundtrip(crypto_key_type type)
 	EVP_PKEY_free(pub);
 	X509_REQ_free(req);
 	crypto_key_free(k);
-	util_buf_free(&der);
+	util_buf_release(&der);
 }
 
 static void test_csr(void **state)
@@ -296,7 +296,7 @@ static void make_cert(util_buf *pem_out, const crypto_key *subject, EVP_PKEY *is
 	BIO_free(bio);
 	EVP_PKEY_free(spk);
 	X509_free(x);
-	util_buf_free(&pub);
+	util_buf_release(&pub);
 }
 
 static void test_cert_parse_and_chain(void **state)
@@ -335,20 +335,20 @@ static void test_cert_parse_and_chain(void **state)
 	assert_memory_equal(md, info.fingerprint, 32);
 	crypto_hex_encode(&fp, md, 2, ':');
 	assert_int_equal(fp.size, 5);
-	crypto_cert_info_free(&info);
+	crypto_cert_info_release(&info);
 
 	/* DER input parses too; a serial with the top bit set keeps its 00 */
 	assert_int_equal(crypto_cert_parse(&info, der.ptr, der.size), 0);
 	assert_int_equal(info.serial_len, 4);
-	crypto_cert_info_free(&info);
+	crypto_cert_info_release(&info);
 	util_buf_clear(&bundle);
 	make_cert(&bundle, leaf, ca, "X", 0x7f);
 	assert_int_equal(crypto_cert_parse(&info, bundle.ptr, bundle.size), 0);
 	assert_int_equal(info.serial_len, 1);
 	assert_string_equal(info.serial_hex, "7f");
-	crypto_cert_info_free(&info);
+	crypto_cert_info_release(&info);
 
-	crypto_pem_list_free(&list);
+	crypto_pem_list_release(&list);
 	assert_int_equal(crypto_pem_split(&list, "nothing", 7), CERTOPS_EINVALID);
 	assert_int_equal(crypto_pem_split(&list, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 60),
 			 CERTOPS_EINVALID);
@@ -356,9 +356,9 @@ static void test_cert_parse_and_chain(void **state)
 	EVP_PKEY_free(ca);
 	crypto_key_free(leaf);
 	crypto_key_free(other);
-	util_buf_free(&bundle);
-	util_buf_free(&der);
-	util_buf_free(&fp);
+	util_buf_release(&bundle);
+	util_buf_release(&der);
+	util_buf_release(&fp);
 }
 
 static void test_tlsalpn01_cert(void **state)
@@ -391,12 +391,12 @@ static void test_tlsalpn01_cert(void **state)
 	assert_int_equal(info.ndns, 1);
 	assert_string_equal(info.dns_names[0], "alpn.example");
 	assert_true(crypto_cert_matches_key(&info, k));
-	crypto_cert_info_free(&info);
+	crypto_cert_info_release(&info);
 	ASN1_OBJECT_free(oid);
 	X509_free(x);
 	BIO_free(bio);
 	crypto_key_free(k);
-	util_buf_free(&pem);
+	util_buf_release(&pem);
 }
 
 static void test_hmac(void **state)
@@ -410,8 +410,8 @@ static void test_hmac(void **state)
 	crypto_hex_encode(&hex, mac.ptr, mac.size, 0);
 	assert_string_equal(hex.ptr, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 	assert_int_equal(crypto_hmac(&mac, "MD5", "k", 1, "d", 1), CERTOPS_EINVALID);
-	util_buf_free(&mac);
-	util_buf_free(&hex);
+	util_buf_release(&mac);
+	util_buf_release(&hex);
 }
 
 int main(void)

@@ -40,7 +40,7 @@ static int sh(const char *fmt, ...)
 	util_buf_vprintf(&cmd, fmt, ap);
 	va_end(ap);
 	rc = system(cmd.ptr);
-	util_buf_free(&cmd);
+	util_buf_release(&cmd);
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
@@ -94,7 +94,7 @@ static int setup(void **state)
 	util_fs_join(&path, f->dir, "leaf.key");
 	if (crypto_key_load(&f->key, path.ptr) < 0)
 		return -1;
-	util_buf_free(&path);
+	util_buf_release(&path);
 	if (crypto_cert_parse(&f->info, f->leaf.ptr, f->leaf.size) < 0)
 		return -1;
 	*state = f;
@@ -106,10 +106,10 @@ static int teardown(void **state)
 	fixture *f = *state;
 
 	sh("rm -rf %s", f->dir);
-	util_buf_free(&f->leaf);
-	util_buf_free(&f->chain);
+	util_buf_release(&f->leaf);
+	util_buf_release(&f->chain);
 	crypto_key_free(f->key);
-	crypto_cert_info_free(&f->info);
+	crypto_cert_info_release(&f->info);
 	util_secret_clear();
 	free(f);
 	return 0;
@@ -125,7 +125,7 @@ static void build_to(fixture *f, const char *name, const crypto_pkcs12_opts *o,
 					     f->chain.ptr, f->chain.size, f->key, o), 0);
 	util_fs_join(&path, f->dir, name);
 	assert_int_equal(util_fs_write_atomic(path.ptr, der->ptr, der->size, 0600), 0);
-	util_buf_free(&path);
+	util_buf_release(&path);
 }
 
 static void check_with_openssl(fixture *f, const char *name, const char *pass,
@@ -155,7 +155,7 @@ static void check_with_openssl(fixture *f, const char *name, const char *pass,
 	assert_int_equal(sh("cd %s && openssl pkcs12 -in %s -nocerts -nodes -passin pass:%s 2>/dev/null "
 			    "| openssl pkey -pubout > p12.pub && openssl pkey -in leaf.key -pubout > leaf.pub "
 			    "&& cmp -s p12.pub leaf.pub", f->dir, name, pass), 0);
-	util_buf_free(&cmd);
+	util_buf_release(&cmd);
 }
 
 static void check_read_back(fixture *f, const util_buf *der, const char *pass,
@@ -172,7 +172,7 @@ static void check_read_back(fixture *f, const util_buf *der, const char *pass,
 	assert_string_equal(info.friendly_name, "www-tls");
 	assert_int_equal(info.has_mac, pass != NULL);
 	assert_int_equal(info.legacy_mac, legacy);
-	crypto_pkcs12_info_free(&info);
+	crypto_pkcs12_info_release(&info);
 
 	if (pass) {
 		assert_int_equal(crypto_pkcs12_read(&info, der->ptr, der->size, "not-the-password"),
@@ -195,7 +195,7 @@ static void test_modern(void **state)
 			   "PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256",
 			   "MAC: sha256");
 	check_read_back(f, &der, "s3cret-modern", 0);
-	util_buf_free(&der);
+	util_buf_release(&der);
 }
 
 static void test_legacy(void **state)
@@ -210,7 +210,7 @@ static void test_legacy(void **state)
 			   "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048",
 			   "MAC: sha1");
 	check_read_back(f, &der, "s3cret-legacy", 1);
-	util_buf_free(&der);
+	util_buf_release(&der);
 }
 
 static void test_no_password(void **state)
@@ -229,9 +229,9 @@ static void test_no_password(void **state)
 	assert_null(strstr(out, "PKCS7 Encrypted data"));
 	assert_non_null(strstr(out, "BEGIN PRIVATE KEY"));
 	free(out);
-	util_buf_free(&cmd);
+	util_buf_release(&cmd);
 	check_read_back(f, &der, NULL, 0);
-	util_buf_free(&der);
+	util_buf_release(&der);
 }
 
 static void test_key_mismatch(void **state)

@@ -24,7 +24,7 @@ static void hex_of(char out[65], const unsigned char md[32])
 
 	assert_int_equal(crypto_hex_encode(&b, md, 32, 0), 0);
 	memcpy(out, b.ptr, 65);
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void test_fips_abc(void **state)

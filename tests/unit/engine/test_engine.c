@@ -76,7 +76,7 @@ static void test_capability_refuses_at_position(void **unused)
 	for (cap = engine_unsupported(); cap->feature; cap++)
 		n++;
 	assert_int_equal(5, n);
-	util_diags_free(&d);
+	util_diags_release(&d);
 	config_set_free(set);
 }
 
@@ -220,7 +220,7 @@ static int setup(void **state_)
 	util_buf_clear(&y);
 	util_buf_printf(&y, "writeRoots: [%s]\n", f->root);
 	assert_int_equal(0, util_fs_write_atomic(f->policy, y.ptr, y.size, 0600));
-	util_buf_free(&y);
+	util_buf_release(&y);
 	f->now = 1800000000;
 	*state_ = f;
 	return 0;

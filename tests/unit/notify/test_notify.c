@@ -65,7 +65,7 @@ static int read_request(int c, util_buf *body)
 	util_buf_put(body, req.ptr + hdr, need);
 	rc = 0;
 done:
-	util_buf_free(&req);
+	util_buf_release(&req);
 	return rc;
 }
 
@@ -144,7 +144,7 @@ static void server_stop(void)
 	pthread_join(srv.thread, NULL);
 	close(srv.fd);
 	for (i = 0; i < MAX_REQ; i++)
-		util_buf_free(&srv.bodies[i]);
+		util_buf_release(&srv.bodies[i]);
 	pthread_mutex_destroy(&srv.mu);
 }
 
@@ -177,7 +177,7 @@ static state *store(const char *name)
 
 	util_fs_join(&p, tmpdir, name);
 	assert_int_equal(0, state_open(&st, p.ptr, 0));
-	util_buf_free(&p);
+	util_buf_release(&p);
 	return st;
 }
 
@@ -196,7 +196,7 @@ static void post_retries_then_succeeds(void **vs)
 	assert_string_equal("{\"a\":1}", srv.bodies[0].ptr);
 	assert_string_equal("{\"a\":1}", srv.bodies[2].ptr);
 	server_stop();
-	util_buf_free(&url);
+	util_buf_release(&url);
 }
 
 static void post_gives_up_and_4xx_is_not_retried(void **vs)
@@ -217,7 +217,7 @@ static void post_gives_up_and_4xx_is_not_retried(void **vs)
 	assert_int_equal(3, server_requests()); /* the 400: once, no retry */
 	assert_non_null(strstr(util_error_message(), "HTTP 400 (after 1 attempt)"));
 	server_stop();
-	util_buf_free(&url);
+	util_buf_release(&url);
 }
 
 static void post_connection_refused(void **vs)
@@ -240,7 +240,7 @@ static void post_connection_refused(void **vs)
 	o.url = url.ptr;
 	assert_int_equal(CERTOPS_ERROR, notify_post(&o, "{}"));
 	assert_non_null(strstr(util_error_message(), "(after 2 attempts)"));
-	util_buf_free(&url);
+	util_buf_release(&url);
 }
 
 static void once_per_state_change(void **vs)
@@ -288,7 +288,7 @@ static void once_per_state_change(void **vs)
 	notify_free(n);
 	state_free(st);
 	server_stop();
-	util_buf_free(&url);
+	util_buf_release(&url);
 }
 
 static void undelivered_is_retried_next_time(void **vs)
@@ -321,7 +321,7 @@ static void undelivered_is_retried_next_time(void **vs)
 	notify_free(n);
 	state_free(st);
 	server_stop();
-	util_buf_free(&url);
+	util_buf_release(&url);
 }
 
 static void no_url_tracks_silently_and_bad_state_file(void **vs)
@@ -347,7 +347,7 @@ static void no_url_tracks_silently_and_bad_state_file(void **vs)
 	assert_null(n);
 	assert_string_equal(path.ptr, util_error_last()->file);
 	state_free(st);
-	util_buf_free(&path);
+	util_buf_release(&path);
 }
 
 static void expiring_threshold(void **vs)

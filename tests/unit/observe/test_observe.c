@@ -52,7 +52,7 @@ static void make_cert(test_cert *out, const char *name)
 	memset(&info, 0, sizeof(info));
 	assert_int_equal(crypto_cert_parse(&info, chain.ptr, chain.size), 0);
 	assert_int_equal(crypto_hex_encode(&hex, info.fingerprint, 32, 0), 0);
-	crypto_cert_info_free(&info);
+	crypto_cert_info_release(&info);
 	out->chain = util_buf_detach(&chain);
 	out->key = util_buf_detach(&key);
 	out->fp = util_buf_detach(&hex);
@@ -76,7 +76,7 @@ static config_set *load(void)
 	assert_int_equal(config_set_add_buffer(set, &d, "t.yaml", yaml, strlen(yaml)), 0);
 	assert_int_equal(config_set_validate(set, &d), 0);
 	assert_int_equal(d.count, 0);
-	util_diags_free(&d);
+	util_diags_release(&d);
 	return set;
 }
 
@@ -95,8 +95,8 @@ static void deploy_file(const char *rel, target_file_role role, const test_cert 
 	path_of(&p, rel);
 	assert_int_equal(target_file_content(&data, role, c->chain, c->key), 0);
 	assert_int_equal(util_fs_write_atomic(p.ptr, data.ptr, data.size, mode), 0);
-	util_buf_free(&p);
-	util_buf_free(&data);
+	util_buf_release(&p);
+	util_buf_release(&data);
 }
 
 typedef struct {
@@ -170,7 +170,7 @@ static int setup(void **vs)
 		rec.result = STATE_DEPLOY_OK;
 		assert_int_equal(state_deploy_put(f->st, &rec), 0);
 	}
-	util_buf_free(&p);
+	util_buf_release(&p);
 	*vs = f;
 	return 0;
 }
@@ -258,8 +258,8 @@ static void test_mode_drift(void **vs)
 	util_buf_printf(&want, "%s has mode 0644, want 0600", path.ptr);
 	assert_string_equal(p->actions[0].message, want.ptr);
 	plan_free(p);
-	util_buf_free(&path);
-	util_buf_free(&want);
+	util_buf_release(&path);
+	util_buf_release(&want);
 }
 
 static void test_other_certificate_and_key(void **vs)
@@ -297,7 +297,7 @@ static void test_other_certificate_and_key(void **vs)
 			       "all.pem holds a key that does not belong to the certificate"));
 	plan_free(p);
 	free_cert(&other);
-	util_buf_free(&want);
+	util_buf_release(&want);
 }
 
 static void test_missing_file_and_dir(void **vs)
@@ -318,14 +318,14 @@ static void test_missing_file_and_dir(void **vs)
 		util_buf_printf(&want, "%s: missing", path.ptr);
 		assert_string_equal(obs->certs[0].targets[1].observed.drift, want.ptr);
 		assert_null(obs->certs[0].targets[0].observed.drift);
-		util_buf_free(&want);
+		util_buf_release(&want);
 	}
 	assert_int_equal(p->count, 1);
 	util_buf_puts(&path, " is missing");
 	assert_string_equal(p->actions[0].message, path.ptr);
 	plan_free(p);
 	observe_result_free(obs);
-	util_buf_free(&path);
+	util_buf_release(&path);
 }
 
 static void test_orphans_from_store(void **vs)
@@ -405,7 +405,7 @@ static void test_file_content_and_fingerprints(void **vs)
 	assert_false(util_fingerprint_equal("", ""));
 	assert_false(util_fingerprint_equal(NULL, NULL));
 	assert_false(util_fingerprint_equal("aa" FP_REST, NULL));
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 /* Enough certificates for the threaded walk: every one observed, in order. */
@@ -440,9 +440,9 @@ static void test_many_certificates(void **vs)
 	}
 	observe_result_free(obs);
 	config_set_free(set);
-	util_diags_free(&d);
-	util_buf_free(&y);
-	util_buf_free(&id);
+	util_diags_release(&d);
+	util_buf_release(&y);
+	util_buf_release(&id);
 }
 
 int main(void)

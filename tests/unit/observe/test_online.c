@@ -74,7 +74,7 @@ static int setup(void **vs)
 	memset(&info, 0, sizeof(info));
 	assert_int_equal(crypto_cert_parse(&info, chain.ptr, chain.size), 0);
 	assert_int_equal(crypto_hex_encode(&hex, info.fingerprint, 32, 0), 0);
-	crypto_cert_info_free(&info);
+	crypto_cert_info_release(&info);
 	f->chain = util_buf_detach(&chain);
 	f->key = util_buf_detach(&key);
 	f->fp = util_buf_detach(&hex);
@@ -95,8 +95,8 @@ static int setup(void **vs)
 	sc.chain_pem = f->chain;
 	sc.key_pem = f->key;
 	assert_int_equal(state_cert_put(f->st, &sc, NULL), 0);
-	util_buf_free(&p);
-	util_diags_free(&d);
+	util_buf_release(&p);
+	util_diags_release(&d);
 	*vs = f;
 	return 0;
 }
@@ -144,7 +144,7 @@ static void deploy(fx *f, size_t i)
 	rec.config_hash = hash;
 	rec.result = STATE_DEPLOY_OK;
 	assert_int_equal(state_deploy_put(f->st, &rec), 0);
-	util_buf_free(&id);
+	util_buf_release(&id);
 }
 
 static plan *observe_and_plan(fx *f, const config_policy *policy, observe_result **obs_out)
@@ -226,7 +226,7 @@ static void test_pkcs12_missing(void **vs)
 
 		util_fs_join(&path, root, "p12/www.p12");
 		assert_int_equal(unlink(path.ptr), 0);
-		util_buf_free(&path);
+		util_buf_release(&path);
 	}
 	p = observe_and_plan(f, f->policy, &obs);
 	assert_int_equal(obs->certs[0].targets[0].observed.present, TARGET_PRESENT_NO);

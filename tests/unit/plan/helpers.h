@@ -39,7 +39,7 @@ static inline config_set *load_set(const char *yaml)
 	if (d.count)
 		fail_msg("fixture invalid: %s:%u: %s", d.items[0].file, d.items[0].line,
 			 d.items[0].message);
-	util_diags_free(&d);
+	util_diags_release(&d);
 	return set;
 }
 

@@ -598,7 +598,7 @@ static void test_config_digest(void **vs)
 	assert_int_equal(plan_config_digest(d2, other), 0);
 	assert_string_not_equal(d1, d2);
 	config_set_free(other);
-	util_buf_free(&y);
+	util_buf_release(&y);
 }
 
 int main(void)

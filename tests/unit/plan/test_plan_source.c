@@ -50,7 +50,7 @@ static int teardown(void **vs)
 	plan_free(f->p);
 	observe_result_free(f->obs);
 	config_set_free(f->set);
-	util_buf_free(&f->b);
+	util_buf_release(&f->b);
 	free(f);
 	return 0;
 }
@@ -93,7 +93,7 @@ static void test_source_rendered_and_saved(void **vs)
 	plan_free(back);
 	unlink(path.ptr);
 	rmdir(dir);
-	util_buf_free(&path);
+	util_buf_release(&path);
 }
 
 static void test_parse_rejects_bad_source(void **vs)
@@ -116,7 +116,7 @@ static void test_parse_rejects_bad_source(void **vs)
 		assert_int_equal(plan_parse_json(&p, doc.ptr, doc.size), CERTOPS_EINVALID);
 		assert_null(p);
 	}
-	util_buf_free(&doc);
+	util_buf_release(&doc);
 }
 
 static int keep_not_www(const plan_action *a, void *data)

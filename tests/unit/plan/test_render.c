@@ -45,7 +45,7 @@ static int teardown(void **vs)
 	plan_free(f->p);
 	observe_result_free(f->obs);
 	config_set_free(f->set);
-	util_buf_free(&f->b);
+	util_buf_release(&f->b);
 	free(f);
 	return 0;
 }
@@ -147,7 +147,7 @@ static void json_roundtrip(fx *f)
 	assert_int_equal(back->n_deploy, f->p->n_deploy);
 	assert_int_equal(plan_render_json(&again, back), 0);
 	assert_string_equal(again.ptr, f->b.ptr);
-	util_buf_free(&again);
+	util_buf_release(&again);
 	plan_free(back);
 }
 
@@ -244,7 +244,7 @@ static void test_save_load_fresh_check(void **vs)
 	unlink(path.ptr);
 	assert_int_equal(plan_load(&back, path.ptr), CERTOPS_ENOTFOUND);
 	rmdir(dir);
-	util_buf_free(&path);
+	util_buf_release(&path);
 }
 
 static void test_resolve_missing_target(void **vs)

@@ -32,7 +32,7 @@ static void family_and_samples(void **state)
 			    "# HELP certops_info Info.\n"
 			    "# TYPE certops_info gauge\n"
 			    "certops_info{url=\"file:///r.git\",ref=\"refs/heads/main\"} 1\n");
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void values(void **state)
@@ -47,7 +47,7 @@ static void values(void **state)
 	report_metric_sample(&b, "e", NULL, -7);
 	report_metric_sample(&b, "f", NULL, 1795666069);
 	assert_string_equal(b.ptr, "a 0.25\nb NaN\nc +Inf\nd -Inf\ne -7\nf 1795666069\n");
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void escaping(void **state)
@@ -62,7 +62,7 @@ static void escaping(void **state)
 			    "# HELP m help with \\\\ and\\nnewline\n"
 			    "# TYPE m gauge\n"
 			    "m{msg=\"a \\\"quoted\\\" back\\\\slash\\nnew line\"} 1\n");
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void bad_names(void **state)
@@ -81,7 +81,7 @@ static void bad_names(void **state)
 	assert_int_equal(CERTOPS_EINVALID, report_metric_sample(&b, "m", colon, 1));
 	assert_int_equal(0, report_metric_sample(&b, "name:with_colon", NULL, 1));
 	assert_string_equal(b.ptr, "name:with_colon 1\n");
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void write_atomic(void **state)
@@ -101,9 +101,9 @@ static void write_atomic(void **state)
 	assert_string_equal("x 1\n", back.ptr);
 	unlink(path.ptr);
 	rmdir(dir);
-	util_buf_free(&path);
-	util_buf_free(&text);
-	util_buf_free(&back);
+	util_buf_release(&path);
+	util_buf_release(&text);
+	util_buf_release(&back);
 }
 
 int main(void)

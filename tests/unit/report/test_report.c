@@ -85,7 +85,7 @@ static int teardown(void **vs)
 	plan_free(f->p);
 	observe_result_free(f->obs);
 	config_set_free(f->set);
-	util_buf_free(&f->b);
+	util_buf_release(&f->b);
 	free(f);
 	return 0;
 }
@@ -208,7 +208,7 @@ static void test_prometheus_exact(void **vs)
 		"certops_source_info{url=\"https://git.example/certs.git\",ref=\"refs/heads/main\","
 		"commit=\"" COMMIT "\"} 1\n");
 	assert_string_equal(f->b.ptr, want.ptr);
-	util_buf_free(&want);
+	util_buf_release(&want);
 }
 
 /* The metric name of each sample line, in order; one family is one run. */
@@ -258,7 +258,7 @@ static void test_prometheus_without_cycle(void **vs)
 	assert_int_equal(report_render_prometheus(&with_flag, r2, REPORT_PROM_NO_RECONCILE), 0);
 	assert_string_equal(with_flag.ptr, f->b.ptr);
 	report_free(r2);
-	util_buf_free(&with_flag);
+	util_buf_release(&with_flag);
 }
 
 /* A cycle that stopped before the engine ran: nothing renews, so the
@@ -414,7 +414,7 @@ static void test_apply_json(void **vs)
 		"\"elapsed\":0.500,\"error\":\"permission \\\"denied\\\"\"}],"
 		"\"not_converged\":[{\"id\":\"deploy:api:files[1]\",\"why\":\"failed: permission denied\"}]}\n");
 	assert_string_equal(f->b.ptr, want.ptr);
-	util_buf_free(&want);
+	util_buf_release(&want);
 }
 
 /* A stored certificate no longer declared keeps its expiry in the metrics. */

@@ -31,7 +31,7 @@ static int teardown(void **vs)
 	(void)vs;
 	util_buf_printf(&cmd, "rm -rf '%s'", dir);
 	rc = system(cmd.ptr);
-	util_buf_free(&cmd);
+	util_buf_release(&cmd);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -74,7 +74,7 @@ static void git_source_uses_the_state_store(void **vs)
 	assert_int_equal(0, stat(path.ptr, &sb));
 	assert_int_equal(0700, sb.st_mode & 07777);
 	state_free(st);
-	util_buf_free(&path);
+	util_buf_release(&path);
 }
 
 static void plain_directory_and_subpaths(void **vs)
@@ -128,9 +128,9 @@ static void plain_directory_and_subpaths(void **vs)
 	assert_int_equal(CERTOPS_EINVALID, source_resolve(&r, &o));
 	o.url = "file:///nowhere.git";
 	assert_int_equal(CERTOPS_EINVALID, source_resolve(&r, &o));
-	util_buf_free(&top);
-	util_buf_free(&sub);
-	util_buf_free(&link);
+	util_buf_release(&top);
+	util_buf_release(&sub);
+	util_buf_release(&link);
 }
 
 static void url_passwords_are_never_shown(void **vs)
@@ -144,7 +144,7 @@ static void url_passwords_are_never_shown(void **vs)
 	(void)vs;
 	util_fs_join(&path, dir, "store-pw");
 	assert_int_equal(0, state_open(&st, path.ptr, 0));
-	util_buf_free(&path);
+	util_buf_release(&path);
 	/* Port 1 on loopback: refused at once; nothing is cached either. */
 	o.url = "https://ci-token:s3cr3t-t0ken@127.0.0.1:1/ops/certs.git";
 	o.st = st;

@@ -137,7 +137,7 @@ static void test_backoff_round_trip(void **vs)
 	assert_non_null(strstr(util_error_last()->file, "reconcile/backoff.json"));
 	assert_non_null(strstr(util_error_message(), "expected an integer"));
 	state_free(st);
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void test_reconcile_round_trip(void **vs)
@@ -223,7 +223,7 @@ static void test_reconcile_round_trip(void **vs)
 	assert_int_equal(state_reconcile_get(&out, st), CERTOPS_EINVALID);
 	assert_string_equal(util_error_last()->field, "certificates");
 	state_free(st);
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void test_notified(void **vs)
@@ -290,7 +290,7 @@ static void test_applied_commit_and_cache(void **vs)
 	util_buf_clear(&b);
 	assert_int_equal(state_cache_dir(&b, st, "../etc"), CERTOPS_EINVALID);
 	state_free(st);
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 /* A format-1 store with the files cmd/ and lib/source wrote beside it. */
@@ -395,7 +395,7 @@ static void test_migrates_format_1(void **vs)
 	read_rel(&text, "source/0123456789abcdef/remote-head");
 	assert_string_equal(text.ptr, "refs/heads/main\n");
 	state_free(st);
-	util_buf_free(&text);
+	util_buf_release(&text);
 }
 
 static void test_migration_sets_damaged_files_aside(void **vs)
@@ -430,7 +430,7 @@ static void test_migration_sets_damaged_files_aside(void **vs)
 	read_rel(&text, "state.json");
 	assert_non_null(strstr(text.ptr, "\"format\": 2"));
 	state_free(st);
-	util_buf_free(&text);
+	util_buf_release(&text);
 }
 
 int main(void)

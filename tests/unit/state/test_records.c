@@ -273,7 +273,7 @@ static void test_serial_sessions(void **vs)
 	read_state_json(&b);
 	assert_null(strstr(b.ptr, "dirty"));
 
-	util_buf_free(&b);
+	util_buf_release(&b);
 	state_free(st);
 }
 

@@ -209,7 +209,7 @@ static int migrate_0_to_1(state *st)
 	migration_calls++;
 	util_fs_join(&p, state_path(st), "migrated-from-0");
 	error = util_fs_write_atomic(p.ptr, "yes", 3, 0600);
-	util_buf_free(&p);
+	util_buf_release(&p);
 	return error;
 }
 
@@ -267,7 +267,7 @@ static void test_open_runs_migrations(void **vs)
 	state__set_migrations(NULL);
 	assert_int_equal(migration_calls, 0);
 	state_free(st);
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void test_open_refuses_newer_format(void **vs)
@@ -344,7 +344,7 @@ static void test_default_dir(void **vs)
 	assert_string_equal(b.ptr, geteuid() == 0 ? "/var/lib/certops"
 						  : "/home/u/.local/state/certops");
 	unsetenv("XDG_STATE_HOME");
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void test_account_round_trip(void **vs)

@@ -80,14 +80,14 @@ static int setup(void **state)
 	    crypto_cert_parse(&info, f->chain.ptr, f->chain.size) < 0)
 		return -1;
 	crypto_hex_encode(&f->fp, info.fingerprint, 32, 0);
-	crypto_cert_info_free(&info);
+	crypto_cert_info_release(&info);
 	crypto_key_free(k);
 	f->m = (target_material){ .name = "www", .chain_pem = f->chain.ptr, .key_pem = f->key.ptr, .fingerprint = f->fp.ptr };
 	setenv("CERTOPS_TEST_PFX", "pfx-password-1", 1);
 	setenv("CERTOPS_TEST_PFX_NEW", "pfx-password-2", 1);
-	util_buf_free(&yaml);
-	util_buf_free(&pol);
-	util_diags_free(&d);
+	util_buf_release(&yaml);
+	util_buf_release(&pol);
+	util_diags_release(&d);
 	*state = f;
 	return 0;
 }
@@ -100,12 +100,12 @@ static int teardown(void **state)
 	util_buf_printf(&cmd, "rm -rf %s", f->dir);
 	if (system(cmd.ptr) != 0)
 		fprintf(stderr, "cleanup failed\n");
-	util_buf_free(&cmd);
+	util_buf_release(&cmd);
 	config_set_free(f->set);
 	config_policy_free(f->policy);
-	util_buf_free(&f->chain);
-	util_buf_free(&f->key);
-	util_buf_free(&f->fp);
+	util_buf_release(&f->chain);
+	util_buf_release(&f->key);
+	util_buf_release(&f->fp);
 	util_secret_clear();
 	free(f);
 	return 0;
@@ -216,15 +216,15 @@ static void test_pkcs12_deploy_and_drift(void **state)
 			free(got);
 			free(want);
 		}
-		util_buf_free(&upper);
+		util_buf_release(&upper);
 	}
 	/* Redeploying with the new password fixes the drift. */
 	assert_int_equal(ops->deploy(&env, target(f, 2), &f->m), 0);
 	assert_drift(f, ops, 2, "");
 	assert_int_equal(ops->describe(&id, target(f, 1)), 0);
 	assert_non_null(strstr(id.ptr, "pkcs12:/tmp/certops-deploy-"));
-	util_buf_free(&path);
-	util_buf_free(&id);
+	util_buf_release(&path);
+	util_buf_release(&id);
 }
 
 /* Without a policy (no password may be read) or nothing issued: unknown. */
@@ -301,9 +301,9 @@ static void test_exec_vars(void **state)
 	util_buf_printf(&want, "CERTOPS_KEY_PATH=%s/files/privkey.pem\n"
 			"CERTOPS_FULLCHAIN_PATH=%s/files/fullchain.pem\n", f->dir, f->dir);
 	assert_non_null(strstr(out.ptr, want.ptr));
-	util_buf_free(&out);
-	util_buf_free(&path);
-	util_buf_free(&want);
+	util_buf_release(&out);
+	util_buf_release(&path);
+	util_buf_release(&want);
 }
 
 static void test_exec_policy(void **state)
@@ -326,7 +326,7 @@ static void test_exec_policy(void **state)
 	}
 	assert_int_equal(target__exec_ops.describe(&id, target(f, 7)), 0);
 	assert_string_equal(id.ptr, "exec:/bin/rm -rf /");
-	util_buf_free(&id);
+	util_buf_release(&id);
 }
 
 int main(void)

@@ -53,7 +53,7 @@ static void test_env_is_clean(void **state)
 			    "CERTOPS_FINGERPRINT=ab12\n"
 			    "CERTOPS_NOT_AFTER=2026-12-01T10:00:00Z\n"
 			    "CERTOPS_DOMAINS=example.test www.example.test\n");
-	target_exec_result_free(&res);
+	target_exec_result_release(&res);
 	unsetenv("CERTOPS_TEST_LEAK");
 	unsetenv("VAULT_TOKEN");
 }
@@ -73,7 +73,7 @@ static int alive(pid_t pid)
 	snprintf(buf, sizeof(buf), "%s", stat.ptr);
 	p = strrchr(buf, ')');
 	live = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-	util_buf_free(&stat);
+	util_buf_release(&stat);
 	return live;
 }
 
@@ -106,7 +106,7 @@ static void test_timeout_kills_the_group(void **state)
 			usleep(10000);
 	}
 	assert_false(alive(grandchild));
-	target_exec_result_free(&res);
+	target_exec_result_release(&res);
 }
 
 static void test_nonzero_exit(void **state)
@@ -124,7 +124,7 @@ static void test_nonzero_exit(void **state)
 	assert_non_null(strstr(msg, "command '/bin/sh -c \"echo starting;"));
 	assert_non_null(strstr(msg, "exited with code 3: config test failed: bad line"));
 	assert_string_equal(res.out.ptr, "starting\n");
-	target_exec_result_free(&res);
+	target_exec_result_release(&res);
 }
 
 static void test_output_bounded(void **state)
@@ -137,7 +137,7 @@ static void test_output_bounded(void **state)
 	assert_int_equal(target_exec_run(&res, &o), 0);
 	assert_int_equal(res.out.size, 1000);
 	assert_int_equal(res.out_dropped, 99000);
-	target_exec_result_free(&res);
+	target_exec_result_release(&res);
 }
 
 static void test_not_found(void **state)
@@ -149,7 +149,7 @@ static void test_not_found(void **state)
 	(void)state;
 	assert_int_equal(target_exec_run(&res, &o), CERTOPS_ENOTFOUND);
 	assert_non_null(strstr(util_error_message(), "certops-no-such-program"));
-	target_exec_result_free(&res);
+	target_exec_result_release(&res);
 }
 
 static void test_output_logged_redacted(void **state)
@@ -176,8 +176,8 @@ static void test_output_logged_redacted(void **state)
 	assert_non_null(strstr(log.ptr, "warn-line"));
 	assert_null(strstr(log.ptr, "hunter2"));
 	util_secret_clear();
-	util_buf_free(&log);
-	target_exec_result_free(&res);
+	util_buf_release(&log);
+	target_exec_result_release(&res);
 }
 
 static void test_no_inherited_fds(void **state)
@@ -195,7 +195,7 @@ static void test_no_inherited_fds(void **state)
 	snprintf(num, sizeof(num), "%d", fd);
 	assert_int_equal(target_exec_run(&res, &o), 0);
 	assert_string_equal(res.out.ptr, "clean\n");
-	target_exec_result_free(&res);
+	target_exec_result_release(&res);
 	close(fd);
 }
 
@@ -217,7 +217,7 @@ static void test_policy(void **state)
 	assert_non_null(strstr(util_error_message(), "'/usr/sbin/nginx -s stop'"));
 	assert_non_null(strstr(util_error_message(), "policy.yaml"));
 	config_policy_free(p);
-	util_diags_free(&d);
+	util_diags_release(&d);
 }
 
 int main(void)

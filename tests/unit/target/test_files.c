@@ -33,7 +33,7 @@ static void fingerprint_of(util_buf *out, const util_buf *pem)
 	memset(&info, 0, sizeof(info));
 	assert_int_equal(crypto_cert_parse(&info, pem->ptr, pem->size), 0);
 	assert_int_equal(crypto_hex_encode(out, info.fingerprint, 32, 0), 0);
-	crypto_cert_info_free(&info);
+	crypto_cert_info_release(&info);
 }
 
 static int setup(void **vs)
@@ -66,8 +66,8 @@ static int setup(void **vs)
 	crypto_key_free(k);
 	fingerprint_of(&fp, &chain);
 	fingerprint_of(&fp2, &chain2);
-	util_buf_free(&text);
-	util_diags_free(&diags);
+	util_buf_release(&text);
+	util_diags_release(&diags);
 	return 0;
 }
 
@@ -79,12 +79,12 @@ static int teardown(void **vs)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	assert_int_equal(system(cmd), 0);
 	config_policy_free(policy);
-	util_buf_free(&chain);
-	util_buf_free(&key);
-	util_buf_free(&fp);
-	util_buf_free(&chain2);
-	util_buf_free(&key2);
-	util_buf_free(&fp2);
+	util_buf_release(&chain);
+	util_buf_release(&key);
+	util_buf_release(&fp);
+	util_buf_release(&chain2);
+	util_buf_release(&key2);
+	util_buf_release(&fp2);
 	return 0;
 }
 
@@ -202,9 +202,9 @@ static void test_deploy_writes_every_part(void **vs)
 	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
 	assert_null(o.drift);
 	target_observation_clear(&o);
-	util_buf_free(&b);
-	util_buf_free(&leaf);
-	util_buf_free(&inter);
+	util_buf_release(&b);
+	util_buf_release(&leaf);
+	util_buf_release(&inter);
 }
 
 /* Writes data at dir/name with mode. */
@@ -214,7 +214,7 @@ static void put(const char *dir, const char *name, const char *data, unsigned mo
 
 	util_fs_join(&p, dir, name);
 	assert_int_equal(util_fs_write_atomic(p.ptr, data, strlen(data), mode), 0);
-	util_buf_free(&p);
+	util_buf_release(&p);
 }
 
 /* "<dir>/<name>: <what>" */
@@ -300,7 +300,7 @@ static void test_observe_drift(void **vs)
 
 		util_buf_printf(&k2, "\n%s", key.ptr);
 		put(dir, "privkey.pem", k2.ptr, 0600);
-		util_buf_free(&k2);
+		util_buf_release(&k2);
 	}
 	assert_int_equal(target_observe(&o, &env, &t, &m), 0);
 	assert_int_equal(o.files[1].content_matches, 0);
@@ -367,11 +367,11 @@ static void test_observe_drift(void **vs)
 		assert_drift_is(&o, dir, "fullchain.pem", want.ptr);
 		target_observation_clear(&o);
 		assert_int_equal(unlink(path.ptr), 0);
-		util_buf_free(&real);
-		util_buf_free(&want);
+		util_buf_release(&real);
+		util_buf_release(&want);
 	}
-	util_buf_free(&b);
-	util_buf_free(&path);
+	util_buf_release(&b);
+	util_buf_release(&path);
 }
 
 static void test_file_content(void **vs)
@@ -393,8 +393,8 @@ static void test_file_content(void **vs)
 	assert_int_equal(target_file_content(&b, TARGET_FILE_KEY, leaf.ptr, NULL), CERTOPS_EINVALID);
 	assert_string_equal(util_error_message(), "no private key to write");
 	assert_int_equal(target_file_content(&b, TARGET_FILE_CERT, "junk", NULL), CERTOPS_EINVALID);
-	util_buf_free(&b);
-	util_buf_free(&leaf);
+	util_buf_release(&b);
+	util_buf_release(&leaf);
 }
 
 static void test_outside_policy_refused(void **vs)
@@ -442,7 +442,7 @@ static void test_symlinks(void **vs)
 		util_buf b = UTIL_BUF_INIT;
 		assert_int_equal(util_fs_read_file(&b, path, 0), 0);
 		assert_string_equal(b.ptr, "x");
-		util_buf_free(&b);
+		util_buf_release(&b);
 	}
 
 	/* a directory link that stays inside the root is followed */
@@ -476,7 +476,7 @@ static void test_every_kind_registered(void **vs)
 	t = files_target("/srv/x");
 	assert_int_equal(target_describe(&b, &t), 0);
 	assert_string_equal(b.ptr, "files:/srv/x/fullchain.pem");
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 int main(void)

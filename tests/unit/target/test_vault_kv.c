@@ -32,7 +32,7 @@ static void test_url(void **state)
 	assert_int_equal(target_vault_url(&b, "https://v", "secret", "data", "tls//www"), CERTOPS_EINVALID);
 	util_buf_clear(&b);
 	assert_int_equal(target_vault_url(&b, "https://v", "secret", "data", ""), CERTOPS_EINVALID);
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void test_write_body(void **state)
@@ -51,7 +51,7 @@ static void test_write_body(void **state)
 	util_buf_clear(&b);
 	assert_int_equal(target_vault_write_body(&b, f + 1, 1, -1), 0);
 	assert_string_equal(b.ptr, "{\"data\":{\"fingerprint\":\"ab\\\"cd\"}}");
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 /* The sample response of "Read secret version" in Vault's KV v2 API docs. */
@@ -72,7 +72,7 @@ static void test_parse_secret(void **state)
 	assert_int_equal(s.count, 1);
 	assert_string_equal(target_vault_secret_get(&s, "foo"), "bar");
 	assert_null(target_vault_secret_get(&s, "n"));
-	target_vault_secret_free(&s);
+	target_vault_secret_release(&s);
 	assert_int_equal(target_vault_parse_secret(&s, "{\"data\":{}}", 11), CERTOPS_EPEER);
 	assert_int_equal(target_vault_parse_secret(&s, "<html>", 6), CERTOPS_EPEER);
 	assert_null(s.fields);

@@ -15,7 +15,7 @@ static void test_empty_is_valid_string(void **state)
 	assert_non_null(b.ptr);
 	assert_string_equal(b.ptr, "");
 	assert_int_equal(b.size, 0);
-	util_buf_free(&b);
+	util_buf_release(&b);
 	assert_string_equal(b.ptr, "");
 }
 
@@ -35,7 +35,7 @@ static void test_appends(void **state)
 	assert_int_equal(strlen(b.ptr), b.size);
 	util_buf_truncate(&b, 3);
 	assert_string_equal(b.ptr, "abc");
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void test_embedded_nul(void **state)
@@ -45,7 +45,7 @@ static void test_embedded_nul(void **state)
 	util_buf_put(&b, "a\0b", 3);
 	assert_int_equal(b.size, 3);
 	assert_memory_equal(b.ptr, "a\0b", 4);
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void test_limit_is_sticky(void **state)
@@ -59,7 +59,7 @@ static void test_limit_is_sticky(void **state)
 	/* later appends are no-ops, even small ones that would fit */
 	assert_true(util_buf_puts(&b, "x") < 0);
 	assert_null(util_buf_detach(&b));
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void test_clear_resets_failure(void **state)
@@ -73,7 +73,7 @@ static void test_clear_resets_failure(void **state)
 	assert_false(util_buf_failed(&b));
 	assert_int_equal(util_buf_puts(&b, "ok"), 0);
 	assert_string_equal(b.ptr, "ok");
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 static void test_detach(void **state)
@@ -100,7 +100,7 @@ static void test_json_string(void **state)
 	(void)state;
 	util_buf_put_json_string(&b, "a\"b\\c\n\t\x01z");
 	assert_string_equal(b.ptr, "\"a\\\"b\\\\c\\n\\t\\u0001z\"");
-	util_buf_free(&b);
+	util_buf_release(&b);
 }
 
 int main(void)

@@ -52,7 +52,7 @@ static void test_format_round_trip(void **state)
 		util_buf b = UTIL_BUF_INIT;
 		util_duration_format(&b, parse_ok(forms[i]));
 		assert_string_equal(b.ptr, forms[i]);
-		util_buf_free(&b);
+		util_buf_release(&b);
 	}
 }
 
@@ -71,7 +71,7 @@ static void test_time_parse(void **state)
 	assert_int_equal(util_time_parse(&t, "2026-12-15T08:00:00", now), CERTOPS_EINVALID);
 	assert_int_equal(util_time_parse(&t, "tomorrow", now), CERTOPS_EINVALID);
 	assert_int_equal(util_time_parse(&t, "+soon", now), CERTOPS_EINVALID);
-	util_buf_free(&b);
+	util_buf_release(&b);
 	util_error_clear();
 }
 

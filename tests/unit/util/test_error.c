@@ -32,7 +32,7 @@ static void test_position_format(void **state)
 	util_error_format(&b, util_error_last());
 	assert_string_equal(b.ptr,
 		"certs/www.yaml:12:5: spec.domains[1]: invalid DNS name 'a..b'");
-	util_buf_free(&b);
+	util_buf_release(&b);
 	util_error_clear();
 }
 
@@ -88,7 +88,7 @@ static void test_diags_sorted_stable(void **state)
 	util_error_set(CERTOPS_EPOLICY, "not allowed");
 	assert_int_equal(util_diags_add_last(&d), 0);
 	assert_int_equal(d.items[4].code, CERTOPS_EPOLICY);
-	util_diags_free(&d);
+	util_diags_release(&d);
 	assert_int_equal(d.count, 0);
 	util_error_clear();
 }

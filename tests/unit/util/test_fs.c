@@ -32,7 +32,7 @@ static int teardown(void **state)
 	util_buf_printf(&cmd, "rm -rf '%s'", dir);
 	if (system(cmd.ptr) != 0)
 		return -1;
-	util_buf_free(&cmd);
+	util_buf_release(&cmd);
 	return 0;
 }
 
@@ -74,8 +74,8 @@ static void test_write_mode_exact_despite_umask(void **state)
 	umask(old);
 	assert_int_equal(util_fs_read_file(&got, p.ptr, 0), 0);
 	assert_string_equal(got.ptr, "cert");
-	util_buf_free(&p);
-	util_buf_free(&got);
+	util_buf_release(&p);
+	util_buf_release(&got);
 }
 
 static void test_replace_leaves_no_temp(void **state)
@@ -88,8 +88,8 @@ static void test_replace_leaves_no_temp(void **state)
 	assert_int_equal(util_fs_read_file(&got, p.ptr, 0), 0);
 	assert_string_equal(got.ptr, "two!");
 	assert_int_equal(count_entries(dir), 1);
-	util_buf_free(&p);
-	util_buf_free(&got);
+	util_buf_release(&p);
+	util_buf_release(&got);
 }
 
 static void test_failed_write_keeps_old(void **state)
@@ -111,8 +111,8 @@ static void test_failed_write_keeps_old(void **state)
 	assert_int_equal(util_fs_read_file(&got, p.ptr, 0), 0);
 	assert_string_equal(got.ptr, "old");
 	assert_int_equal(count_entries(dir), 1);
-	util_buf_free(&p);
-	util_buf_free(&got);
+	util_buf_release(&p);
+	util_buf_release(&got);
 	util_error_clear();
 }
 
@@ -124,7 +124,7 @@ static void test_write_into_missing_dir_fails_cleanly(void **state)
 	assert_true(util_fs_write_atomic(p.ptr, "x", 1, 0644) < 0);
 	assert_non_null(strstr(util_error_message(), "missing"));
 	assert_int_equal(count_entries(dir), 0);
-	util_buf_free(&p);
+	util_buf_release(&p);
 	util_error_clear();
 }
 
@@ -145,8 +145,8 @@ static void test_mkdir_p_and_read_limits(void **state)
 	path_in(&p, "nope");
 	util_buf_clear(&got);
 	assert_int_equal(util_fs_read_file(&got, p.ptr, 0), CERTOPS_ENOTFOUND);
-	util_buf_free(&p);
-	util_buf_free(&got);
+	util_buf_release(&p);
+	util_buf_release(&got);
 	util_error_clear();
 }
 

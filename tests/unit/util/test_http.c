@@ -250,8 +250,8 @@ static SSL_CTX *self_signed_ctx(void)
 	X509_free(x);
 	EVP_PKEY_free(pk);
 	crypto_key_free(key);
-	util_buf_free(&cert);
-	util_buf_free(&kpem);
+	util_buf_release(&cert);
+	util_buf_release(&kpem);
 	return ctx;
 }
 

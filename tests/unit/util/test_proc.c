@@ -48,7 +48,7 @@ static int alive(pid_t pid)
 	snprintf(buf, sizeof(buf), "%s", st.ptr);
 	p = strrchr(buf, ')');
 	live = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-	util_buf_free(&st);
+	util_buf_release(&st);
 	return live;
 }
 
