@@ -342,6 +342,9 @@ static int dir_del(state *st, state__kind kind, const char *key, int *existed)
 	}
 	if (existed)
 		*existed = 1;
+	/* the last record of a certificate gone (state_cert_delete): its folder goes too */
+	if (kind == STATE__CERT_CURRENT && rmdir(dir.ptr) == 0)
+		goto done;
 	error = util_fs_fsync_dir(dir.ptr);
 done:
 	util_buf_release(&dir);
