@@ -238,16 +238,11 @@ static int teardown(void **state_)
 	return 0;
 }
 
-static void test_cycle_backoff_with_injected_clock(void **state_)
+/* A reconciler on the fixture's declarations, store and clock. */
+static engine_reconciler *open_reconciler(fixture *f)
 {
-	fixture *f = *state_;
 	engine_reconcile_options o;
 	engine_reconciler *r = NULL;
-	const engine_cycle_report *rep;
-	state_reconcile_status s;
-	state_backoff *bo = NULL;
-	size_t nbo = 0;
-	state *st = NULL;
 
 	memset(&o, 0, sizeof(o));
 	o.load.state_dir = f->state;
@@ -256,6 +251,20 @@ static void test_cycle_backoff_with_injected_clock(void **state_)
 	o.clock = fake_clock;
 	o.clock_data = f;
 	assert_int_equal(0, engine_reconciler_new(&r, &o));
+	return r;
+}
+
+static void test_cycle_backoff_with_injected_clock(void **state_)
+{
+	fixture *f = *state_;
+	engine_reconciler *r = NULL;
+	const engine_cycle_report *rep;
+	state_reconcile_status s;
+	state_backoff *bo = NULL;
+	size_t nbo = 0;
+	state *st = NULL;
+
+	r = open_reconciler(f);
 
 	/* 1: the account cannot be registered: www fails, backs off 5 min */
 	assert_int_equal(0, engine_reconcile_cycle(&rep, r, NULL));
@@ -309,20 +318,13 @@ static void test_cycle_backoff_with_injected_clock(void **state_)
 static void test_cycle_invalid_declarations_recorded(void **state_)
 {
 	fixture *f = *state_;
-	engine_reconcile_options o;
 	engine_reconciler *r = NULL;
 	const engine_cycle_report *rep;
 	char path[160];
 
 	snprintf(path, sizeof(path), "%s/certs.yaml", f->decl);
 	assert_int_equal(0, util_fs_write_atomic(path, "kind: Nope\n", 11, 0600));
-	memset(&o, 0, sizeof(o));
-	o.load.state_dir = f->state;
-	o.load.policy_path = f->policy;
-	o.load.dir = f->decl;
-	o.clock = fake_clock;
-	o.clock_data = f;
-	assert_int_equal(0, engine_reconciler_new(&r, &o));
+	r = open_reconciler(f);
 	assert_int_equal(0, engine_reconcile_cycle(&rep, r, NULL));
 	assert_int_equal(ENGINE_CYCLE_INVALID, rep->result);
 	assert_int_equal(0, rep->ran);
