@@ -139,12 +139,15 @@ int cli_parse(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 	for (i = 0; i < NGLOBAL; i++)
 		all[n + i] = global_opts[i];
 	memset(&all[n + NGLOBAL], 0, sizeof(all[0]));
-	/* '+': stop at the first operand; ':': report a missing argument. */
-	rc = snprintf(shorts, sizeof(shorts), "+:%svqh", shortopts ? shortopts : "");
+	/* The top level stops at the command name ('+'); a command takes its
+	 * options before or after its operands (apply PLAN --dir DIR).  ':'
+	 * reports a missing argument. */
+	rc = snprintf(shorts, sizeof(shorts), "%s:%svqh", cmd->run ? "" : "+",
+		      shortopts ? shortopts : "");
 	if (rc < 0 || (size_t)rc >= sizeof(shorts))
 		abort();
 
-	optind = 1;
+	optind = 0; /* 0: glibc re-reads the ordering flag of shorts */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
 		if (opt == 'h' || opt == OPT_HELP) {

@@ -278,10 +278,9 @@ done:
 	return error;
 }
 
-static int add_pending(apply_report *r, const plan_action *a, const apply_outcome *h,
-		       int round_limit)
+/* Records id as not converged, for why (taken). */
+static int push_pending(apply_report *r, const char *id, util_buf *why)
 {
-	util_buf why = UTIL_BUF_INIT;
 	char **ids, **whys;
 
 	if (!(ids = realloc(r->pending_ids, (r->npending + 1) * sizeof(char *))))
@@ -290,6 +289,22 @@ static int add_pending(apply_report *r, const plan_action *a, const apply_outcom
 	if (!(whys = realloc(r->pending_why, (r->npending + 1) * sizeof(char *))))
 		return util_error_oom();
 	r->pending_why = whys;
+	r->pending_ids[r->npending] = strdup(id);
+	r->pending_why[r->npending] = util_buf_detach(why);
+	if (!r->pending_ids[r->npending] || !r->pending_why[r->npending]) {
+		free(r->pending_ids[r->npending]);
+		free(r->pending_why[r->npending]);
+		return util_error_oom();
+	}
+	r->npending++;
+	return 0;
+}
+
+static int add_pending(apply_report *r, const plan_action *a, const apply_outcome *h,
+		       int round_limit)
+{
+	util_buf why = UTIL_BUF_INIT;
+
 	if (h && h->ok == 0)
 		util_buf_printf(&why, "failed: %s", h->message ? h->message : "unknown error");
 	else if (h && h->ok < 0)
@@ -302,15 +317,32 @@ static int add_pending(apply_report *r, const plan_action *a, const apply_outcom
 		util_buf_printf(&why, "not run: %s (%s)",
 				round_limit ? "the round limit was reached" : "nothing else could run",
 				plan_reason_name(a->reason));
-	r->pending_ids[r->npending] = strdup(a->id);
-	r->pending_why[r->npending] = util_buf_detach(&why);
-	if (!r->pending_ids[r->npending] || !r->pending_why[r->npending]) {
-		free(r->pending_ids[r->npending]);
-		free(r->pending_why[r->npending]);
-		return util_error_oom();
+	return push_pending(r, a->id, &why);
+}
+
+/*
+ * An action that failed is a failed apply, whatever the re-plan says: a
+ * forced reissue that failed is not planned again without --force, and
+ * its failure must not read as converged.
+ */
+static int add_failed(apply_report *r, const plan *cur)
+{
+	util_buf why = UTIL_BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < r->count && !error; i++) {
+		const apply_outcome *o = &r->outcomes[i];
+
+		if (o->ok != 0 || plan_find(cur, o->id) || history(r, o->id) != o)
+			continue; /* listed with the plan's pending actions */
+		util_buf_clear(&why);
+		util_buf_printf(&why, "failed: %s", o->message && *o->message ?
+				o->message : "no reason was recorded");
+		error = push_pending(r, o->id, &why);
 	}
-	r->npending++;
-	return 0;
+	util_buf_release(&why);
+	return error;
 }
 
 int apply_run(apply_report *report, apply_ctx *ctx, const plan *p)
@@ -349,7 +381,7 @@ int apply_run(apply_report *report, apply_ctx *ctx, const plan *p)
 			goto done;
 		cur = next;
 		if (!plan_has_changes(next)) {
-			report->converged = 1;
+			report->converged = report->n_failed == 0;
 			break;
 		}
 		for (i = 0, fresh = 0; i < next->count; i++)
@@ -364,6 +396,8 @@ int apply_run(apply_report *report, apply_ctx *ctx, const plan *p)
 				error = add_pending(report, &cur->actions[i],
 						    history(report, cur->actions[i].id),
 						    round >= ctx->opts.max_rounds);
+	if (!report->converged && error == 0)
+		error = add_failed(report, cur);
 done:
 	plan_free(next);
 	observe_result_free(obs);

@@ -304,6 +304,13 @@ void config_set_free(config_set *set);
  * leading "./" dropped.
  */
 int config_load_dir(config_set **out, util_diags *diags, const char *dir);
+/*
+ * The same for a directory that comes from a Git checkout: a symbolic link
+ * (file or directory) whose real path leaves dir is not opened; it gets a
+ * CERTOPS_EPOLICY diagnostic naming the link and where it points.  A
+ * repository can never make certops read host files.
+ */
+int config_load_dir_confined(config_set **out, util_diags *diags, const char *dir);
 
 /*
  * Adds the documents of one YAML text to the set, under the file name name

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config_internal.h"
 #include "util/fs.h"
@@ -118,7 +119,36 @@ static int has_yaml_ext(const char *name)
 	       (n > 4 && !strcmp(name + n - 4, ".yml"));
 }
 
-static int walk(path_list *out, const char *dir, int depth)
+/* Where the walk may go: links must resolve inside root (NULL: anywhere). */
+typedef struct {
+	const char *root; /* realpath of the loaded directory */
+	util_diags *diags;
+} walk_confine;
+
+/* 1 when the real path of a link stays inside c->root; 0 after a diagnostic. */
+static int link_stays_inside(const walk_confine *c, const char *path)
+{
+	char *real = realpath(path, NULL), target[4096];
+	size_t n = strlen(c->root);
+	ssize_t len;
+	int inside;
+
+	if (!real)
+		return -1; /* dangling: nothing to read */
+	inside = !strncmp(real, c->root, n) && (real[n] == '/' || real[n] == '\0');
+	free(real);
+	if (inside)
+		return 1;
+	len = readlink(path, target, sizeof(target) - 1);
+	target[len < 0 ? 0 : len] = '\0';
+	if (util_diags_add(c->diags, CERTOPS_EPOLICY, !strncmp(path, "./", 2) ? path + 2 : path,
+			   0, 0, NULL, "a symbolic link to '%s', which leaves the repository "
+			   "checkout '%s': not read", target, c->root) < 0)
+		return util_error_oom();
+	return 0;
+}
+
+static int walk(path_list *out, const char *dir, int depth, const walk_confine *c)
 {
 	DIR *dh;
 	struct dirent *de;
@@ -142,12 +172,20 @@ static int walk(path_list *out, const char *dir, int depth)
 			error = util_error_oom();
 			break;
 		}
+		if (c && lstat(p.ptr, &st) == 0 && S_ISLNK(st.st_mode) &&
+		    (error = link_stays_inside(c, p.ptr)) <= 0) {
+			util_buf_release(&p);
+			if (error == CERTOPS_ENOMEM)
+				break;
+			error = 0;
+			continue; /* refused (diagnosed) or dangling */
+		}
 		if (stat(p.ptr, &st) < 0) {
 			util_buf_release(&p);
 			continue; /* dangling link: nothing to read */
 		}
 		if (S_ISDIR(st.st_mode)) {
-			error = walk(out, p.ptr, depth + 1);
+			error = walk(out, p.ptr, depth + 1, c);
 			util_buf_release(&p);
 			if (error < 0)
 				break;
@@ -174,9 +212,11 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int config_load_dir(config_set **out, util_diags *diags, const char *dir)
+static int load_dir(config_set **out, util_diags *diags, const char *dir, int confined)
 {
 	path_list files = { NULL, 0, 0 };
+	walk_confine conf = { NULL, diags };
+	char *root = NULL;
 	config_set *set = NULL;
 	struct stat st;
 	size_t i, before = diags->count;
@@ -193,8 +233,14 @@ int config_load_dir(config_set **out, util_diags *diags, const char *dir)
 			error = util_error_oom();
 			goto done;
 		}
-	} else if ((error = walk(&files, dir, 0)) < 0) {
-		goto done;
+	} else {
+		if (confined && !(conf.root = root = realpath(dir, NULL))) {
+			error = util_error_set_errno(errno == ENOENT ? CERTOPS_ENOTFOUND :
+						     CERTOPS_ERROR, "opening '%s'", dir);
+			goto done;
+		}
+		if ((error = walk(&files, dir, 0, confined ? &conf : NULL)) < 0)
+			goto done;
 	}
 	if (files.n)
 		qsort(files.paths, files.n, sizeof(char *), cmp_str);
@@ -218,8 +264,19 @@ done:
 	for (i = 0; i < files.n; i++)
 		free(files.paths[i]);
 	free(files.paths);
+	free(root);
 	config_set_free(set);
 	return error;
+}
+
+int config_load_dir(config_set **out, util_diags *diags, const char *dir)
+{
+	return load_dir(out, diags, dir, 0);
+}
+
+int config_load_dir_confined(config_set **out, util_diags *diags, const char *dir)
+{
+	return load_dir(out, diags, dir, 1);
 }
 
 config_pos config_field_pos_of(const config_fields *f, config_pos obj,

@@ -176,7 +176,9 @@ int engine_load(engine *e, const engine_events *ev)
 	if ((error = check_saved_source(e)) < 0)
 		return error;
 
-	error = config_load_dir(&e->set, &e->diags, e->dir);
+	/* a Git checkout is the trust boundary: no link out of it is followed */
+	error = e->src && e->src->url ? config_load_dir_confined(&e->set, &e->diags, e->dir) :
+		config_load_dir(&e->set, &e->diags, e->dir);
 	if (error < 0 && error != CERTOPS_EINVALID)
 		return util_error_wrap("loading declarations");
 	/* The policy is checked even when declarations have errors, so that

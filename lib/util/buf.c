@@ -162,3 +162,24 @@ char *util_buf_detach(util_buf *b)
 	util_buf_init(b);
 	return p;
 }
+
+int util_buf_put_printable(util_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[4] = { '\\', 'x', 0, 0 };
+
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		util_buf_put(b, run, (size_t)(s - run));
+		esc[2] = hex[c >> 4];
+		esc[3] = hex[c & 15];
+		util_buf_put(b, esc, sizeof(esc));
+		run = s + 1;
+	}
+	util_buf_put(b, run, (size_t)(s - run));
+	return util_buf_failed(b) ? -1 : 0;
+}

@@ -41,6 +41,12 @@ int util_buf_vprintf(util_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* Appends s as a JSON string literal, quotes included. */
 int util_buf_put_json_string(util_buf *b, const char *s);
+/*
+ * Appends s with every control character (below 0x20, and DEL) written as
+ * \xHH, so that a name from a repository cannot move the cursor, ring a
+ * bell or forge a new line in a terminal or a CI log.
+ */
+int util_buf_put_printable(util_buf *b, const char *s);
 void util_buf_truncate(util_buf *b, size_t len);
 
 /* Nonzero when an append failed (out of memory or over the limit). */

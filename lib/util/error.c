@@ -174,8 +174,9 @@ void util_error_clear(void)
 
 void util_error_format(util_buf *out, const util_error *e)
 {
+	/* names and messages may come from a repository: no raw controls */
 	if (e->file) {
-		util_buf_puts(out, e->file);
+		util_buf_put_printable(out, e->file);
 		if (e->line) {
 			util_buf_printf(out, ":%u", e->line);
 			if (e->column)
@@ -183,9 +184,11 @@ void util_error_format(util_buf *out, const util_error *e)
 		}
 		util_buf_puts(out, ": ");
 	}
-	if (e->field && *e->field)
-		util_buf_printf(out, "%s: ", e->field);
-	util_buf_puts(out, e->message ? e->message : "unknown error");
+	if (e->field && *e->field) {
+		util_buf_put_printable(out, e->field);
+		util_buf_puts(out, ": ");
+	}
+	util_buf_put_printable(out, e->message ? e->message : "unknown error");
 }
 
 const char *util_error_code_name(int code)
