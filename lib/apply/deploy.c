@@ -29,6 +29,12 @@ int apply_deploy(apply_ctx *ctx, const config_certificate *cert,
 			util_error_set(error, "certificate '%s' has not been issued", cert->name);
 		goto done;
 	}
+	/* never deploy broken material over what works */
+	if ((error = crypto_material_check(cur->chain_pem, cur->key_pem)) < 0) {
+		util_error_wrap("certificate '%s', version %s: not deployed", cert->name,
+				cur->meta.version ? cur->meta.version : "?");
+		goto done;
+	}
 	memset(&m, 0, sizeof(m));
 	m.name = cert->name;
 	m.chain_pem = cur->chain_pem;

@@ -325,3 +325,28 @@ done:
 	X509_free(x);
 	return error;
 }
+
+int crypto_material_check(const char *chain_pem, const char *key_pem)
+{
+	crypto_cert_info info;
+	crypto_key *key = NULL;
+	int error = 0;
+
+	memset(&info, 0, sizeof(info));
+	if (!chain_pem || crypto_cert_parse(&info, chain_pem, strlen(chain_pem)) < 0) {
+		util_error_clear();
+		return util_error_set(CERTOPS_EINVALID, "the stored certificate does not parse");
+	}
+	if (key_pem) {
+		if (crypto_key_parse(&key, key_pem, strlen(key_pem)) < 0) {
+			util_error_clear();
+			error = util_error_set(CERTOPS_EINVALID, "the stored private key does not parse");
+		} else if (crypto_cert_matches_key(&info, key) != 1) {
+			error = util_error_set(CERTOPS_EINVALID, "the stored private key does not "
+					       "belong to the stored certificate");
+		}
+	}
+	crypto_key_free(key);
+	crypto_cert_info_release(&info);
+	return error;
+}

@@ -149,6 +149,14 @@ void crypto_cert_info_release(crypto_cert_info *info);
 /* 1 when the certificate's public key is key's, 0 when not. */
 int crypto_cert_matches_key(const crypto_cert_info *cert, const crypto_key *key);
 
+/*
+ * Checks stored material before it is trusted or deployed: chain_pem's
+ * first certificate parses, and key_pem (when not NULL) parses and belongs
+ * to it.  Returns 0, or CERTOPS_EINVALID with a message saying which part
+ * is broken (never the key itself).
+ */
+int crypto_material_check(const char *chain_pem, const char *key_pem);
+
 /* A list of PEM certificates, each a NUL-terminated block ending in "\n". */
 typedef struct {
 	char **pems;

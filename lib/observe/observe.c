@@ -341,7 +341,17 @@ static int observe_cert_run(observe_cert *oc, const config_certificate *cert,
 		load |= STATE_CERT_KEY;
 	if (st) {
 		rc = state_cert_current(&sc, st, cert->name, load);
-		if (rc == 0) {
+		/* broken material is never trusted or handed to a target: the
+		 * planner sees it as unreadable and reissues */
+		if (rc == 0 && crypto_material_check(sc->chain_pem, sc->key_pem) < 0) {
+			if ((error = observe__set_errorf(&oc->error, "version %s is corrupt: %s",
+							 sc->meta.version ? sc->meta.version : "?",
+							 util_error_message())) < 0)
+				goto done;
+			state_cert_free(sc);
+			sc = NULL;
+			rc = CERTOPS_EINVALID;
+		} else if (rc == 0) {
 			oc->present = 1;
 			if ((error = fill_current(&oc->cur, sc)) < 0)
 				goto done;
