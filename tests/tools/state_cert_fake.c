@@ -39,9 +39,15 @@ static int make_material(char **cert, char **key, const char *name, time_t nb, t
 	*cert = *key = NULL;
 	if (ok) {
 		n = BIO_get_mem_data(bc, &p);
-		*cert = strndup(p, (size_t)n);
+		if ((*cert = malloc((size_t)n + 1))) {
+			memcpy(*cert, p, (size_t)n);
+			(*cert)[n] = '\0';
+		}
 		n = BIO_get_mem_data(bk, &p);
-		*key = strndup(p, (size_t)n);
+		if ((*key = malloc((size_t)n + 1))) {
+			memcpy(*key, p, (size_t)n);
+			(*key)[n] = '\0';
+		}
 	}
 	BIO_free(bc);
 	BIO_free(bk);
