@@ -459,8 +459,11 @@ int engine_reconcile_cycle(const engine_cycle_report **out, engine_reconciler *r
 	now = now_of(r);
 
 	lo.st = r->st;
-	if ((error = engine_new(&r->e, &lo)) < 0 || (error = engine_load(r->e, ev)) < 0) {
-		rep->e = r->e;
+	error = engine_new(&r->e, &lo);
+	if (error == 0)
+		error = engine_load(r->e, ev);
+	rep->e = r->e;
+	if (error < 0) {
 		rep->error = error;
 		if (error == CERTOPS_EUSAGE) {
 			rep->result = ENGINE_CYCLE_USAGE;
@@ -470,7 +473,6 @@ int engine_reconcile_cycle(const engine_cycle_report **out, engine_reconciler *r
 		if (r->e)
 			s->problems = (int64_t)r->e->diags.count;
 	}
-	rep->e = r->e;
 	if (r->e && !r->e->src && r->e->dir) {
 		/* a plain directory: it is the source */
 		if (set_str(&s->url, r->e->dir) < 0 || set_str(&s->ref, NULL) < 0 ||

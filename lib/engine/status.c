@@ -58,10 +58,8 @@ int engine__write_metrics(const char *path, engine *e, const state_reconcile_sta
 		memset(&empty, 0, sizeof(empty));
 		error = report_build(&r, NULL, &empty, NULL, s, e ? e->src : NULL, now);
 	}
-	if (error < 0 || (error = report_render_prometheus(&b, r, 0)) < 0 ||
-	    (error = report_metrics_write(path, &b)) < 0)
-		goto done;
-done:
+	if (error == 0 && (error = report_render_prometheus(&b, r, 0)) == 0)
+		error = report_metrics_write(path, &b);
 	util_buf_release(&b);
 	report_free(r);
 	return error;

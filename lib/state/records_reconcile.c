@@ -71,6 +71,32 @@ static int load(json_t **out, state *st, state__kind kind)
 	return st->be->get(out, st, kind, NULL, 0);
 }
 
+/*
+ * Loads a record that maps names to entries, with room for one item of
+ * size bytes per entry in *items (NULL when empty).  Absent is 0 with
+ * *doc NULL: no entries.
+ */
+static int load_map(json_t **doc, void **items, size_t size, state *st, state__kind kind)
+{
+	int error;
+
+	*doc = NULL;
+	*items = NULL;
+	error = load(doc, st, kind);
+	if (error == CERTOPS_ENOTFOUND) {
+		util_error_clear();
+		return 0;
+	}
+	if (error < 0)
+		return error;
+	if (json_object_size(*doc) && !(*items = calloc(json_object_size(*doc), size))) {
+		json_decref(*doc);
+		*doc = NULL;
+		return state__oom();
+	}
+	return 0;
+}
+
 /* ---- retry backoff ---- */
 
 void state_backoff_array_free(state_backoff *items, size_t count)
@@ -99,18 +125,8 @@ int state_backoff_list(state_backoff **out, size_t *count, state *st)
 
 	*out = NULL;
 	*count = 0;
-	error = load(&doc, st, STATE__BACKOFF);
-	if (error == CERTOPS_ENOTFOUND) {
-		util_error_clear();
-		return 0;
-	}
-	if (error < 0)
+	if ((error = load_map(&doc, (void **)&items, sizeof(*items), st, STATE__BACKOFF)) < 0 || !doc)
 		return error;
-	if (json_object_size(doc) &&
-	    !(items = calloc(json_object_size(doc), sizeof(*items)))) {
-		error = state__oom();
-		goto done;
-	}
 	json_object_foreach(doc, name, e) {
 		state_backoff *b = &items[n];
 		int64_t failures;
@@ -352,18 +368,8 @@ int state_notified_list(state_notified **out, size_t *count, state *st)
 
 	*out = NULL;
 	*count = 0;
-	error = load(&doc, st, STATE__NOTIFIED);
-	if (error == CERTOPS_ENOTFOUND) {
-		util_error_clear();
-		return 0;
-	}
-	if (error < 0)
+	if ((error = load_map(&doc, (void **)&items, sizeof(*items), st, STATE__NOTIFIED)) < 0 || !doc)
 		return error;
-	if (json_object_size(doc) &&
-	    !(items = calloc(json_object_size(doc), sizeof(*items)))) {
-		error = state__oom();
-		goto done;
-	}
 	json_object_foreach(doc, subject, v) {
 		if (!json_is_string(v)) {
 			error = bad(st, STATE__NOTIFIED, subject, "a status name");

@@ -10,18 +10,9 @@
 # The quickstart, deploying under $TEST_TMP/www, with a policy allowing
 # $TEST_TMP; the state store in $TEST_TMP/state.
 setup_quickstart() {
-	pebble_start "$@"
 	export CERTOPS_STATE="$TEST_TMP/state"
-	export CERTOPS_ACME_DIRECTORY="$PEBBLE_DIRECTORY"
-	export CERTOPS_ACME_CA_BUNDLE="$PEBBLE_CA_BUNDLE"
-	export CERTOPS_HTTP01_LISTEN="127.0.0.1:$PEBBLE_HTTP_PORT"
-	DECL="$TEST_TMP/decl"
 	WWW="$TEST_TMP/www"
-	mkdir -p "$DECL"
-	sed "s#/tmp/certops-demo/quickstart/www#$WWW#" "$TOP/examples/quickstart/certops.yaml" \
-		>"$DECL/certops.yaml"
-	printf 'writeRoots: [%s]\n' "$TEST_TMP" >"$TEST_TMP/policy.yaml"
-	POLICY="$TEST_TMP/policy.yaml"
+	pebble_quickstart "$WWW" "$@"
 }
 
 no_sanitizer_report() {

@@ -9,16 +9,7 @@
 . "$(dirname "$0")/lib/pebble.sh"
 
 # The quickstart deploying under $1, against a real Pebble.
-quickstart_to() { # www-dir
-	pebble_start --always-valid
-	export CERTOPS_ACME_DIRECTORY="$PEBBLE_DIRECTORY"
-	export CERTOPS_ACME_CA_BUNDLE="$PEBBLE_CA_BUNDLE"
-	export CERTOPS_HTTP01_LISTEN="127.0.0.1:$PEBBLE_HTTP_PORT"
-	DECL="$TEST_TMP/decl"
-	mkdir -p "$DECL"
-	sed "s#/tmp/certops-demo/quickstart/www#$1#" "$TOP/examples/quickstart/certops.yaml" \
-		>"$DECL/certops.yaml"
-}
+quickstart_to() { pebble_quickstart "$1" --always-valid; }
 
 no_sanitizer_report() {
 	assert_not_contains "$ERR" "Sanitizer" "stderr"
@@ -49,10 +40,9 @@ test_default_state_dir_same_policy_in_plan_and_apply() {
 test_apply_into_a_pipe_has_no_escape_codes() {
 	export CERTOPS_STATE="$TEST_TMP/state"
 	quickstart_to "$TEST_TMP/www"
-	printf 'writeRoots: [%s]\n' "$TEST_TMP" >"$TEST_TMP/policy.yaml"
 	command -v script >/dev/null || fail "script(1) (util-linux) is needed"
 	# script gives certops a terminal on stderr; stdout goes to cat
-	assert_exit 0 timeout 180 script -qec "'$CERTOPS' apply --policy '$TEST_TMP/policy.yaml' \
+	assert_exit 0 timeout 180 script -qec "'$CERTOPS' apply --policy '$POLICY' \
 		'$DECL' 2>/dev/tty | cat >'$TEST_TMP/out'" /dev/null
 	assert_contains "$(cat "$TEST_TMP/out")" "Apply complete"
 	if grep -q $'\x1b' "$TEST_TMP/out"; then
@@ -134,20 +124,19 @@ test_multi_team_example_names_unsupported_lines() {
 test_apply_prune_removes_undeclared_certificate() {
 	export CERTOPS_STATE="$TEST_TMP/state"
 	quickstart_to "$TEST_TMP/www"
-	printf 'writeRoots: [%s]\n' "$TEST_TMP" >"$TEST_TMP/policy.yaml"
 	sed 's/^name: www$/name: old/; s#/www$#/old#; s/^domains: .*/domains: [old.example.com]/' \
 		"$DECL/certops.yaml" | sed -n '/^kind: Certificate/,$p' >"$DECL/old.yaml"
-	assert_exit 0 timeout 180 "$CERTOPS" apply --policy "$TEST_TMP/policy.yaml" "$DECL"
+	assert_exit 0 timeout 180 "$CERTOPS" apply --policy "$POLICY" "$DECL"
 	[ -d "$CERTOPS_STATE/certs/old" ] || fail "old was not issued"
 	rm "$DECL/old.yaml"
-	assert_exit 2 "$CERTOPS" plan --detailed-exitcode --prune --policy "$TEST_TMP/policy.yaml" "$DECL"
+	assert_exit 2 "$CERTOPS" plan --detailed-exitcode --prune --policy "$POLICY" "$DECL"
 	assert_contains "$OUT" "orphan:old"
 	assert_contains "$OUT" "its stored versions are removed"
-	assert_exit 0 timeout 180 "$CERTOPS" apply --prune --policy "$TEST_TMP/policy.yaml" "$DECL"
+	assert_exit 0 timeout 180 "$CERTOPS" apply --prune --policy "$POLICY" "$DECL"
 	no_sanitizer_report
 	assert_contains "$OUT" "Apply complete"
 	[ ! -e "$CERTOPS_STATE/certs/old" ] || fail "the pruned certificate is still in the store"
-	assert_exit 0 "$CERTOPS" plan --detailed-exitcode --prune --policy "$TEST_TMP/policy.yaml" "$DECL"
+	assert_exit 0 "$CERTOPS" plan --detailed-exitcode --prune --policy "$POLICY" "$DECL"
 	assert_contains "$OUT" "No changes"
 	# the deployed files are left where they are (prune forgets, never deletes deployments)
 	[ -f "$TEST_TMP/old/fullchain.pem" ] || fail "prune removed deployed files"

@@ -56,26 +56,19 @@ test_control_characters_in_names_are_escaped() {
 # though the re-plan without --force has nothing left to do; options may
 # follow the operand (apply PLAN --dir DIR).
 test_failed_forced_reissue_exits_1_and_options_after_operands() {
-	pebble_start --always-valid
 	export CERTOPS_STATE="$TEST_TMP/state"
-	export CERTOPS_ACME_DIRECTORY="$PEBBLE_DIRECTORY"
-	export CERTOPS_ACME_CA_BUNDLE="$PEBBLE_CA_BUNDLE"
-	export CERTOPS_HTTP01_LISTEN="127.0.0.1:$PEBBLE_HTTP_PORT"
-	mkdir decl
-	sed "s#/tmp/certops-demo/quickstart/www#$TEST_TMP/www#" \
-		"$TOP/examples/quickstart/certops.yaml" >decl/certops.yaml
-	printf 'writeRoots: [%s]\n' "$TEST_TMP" >policy.yaml
-	assert_exit 0 "$CERTOPS" plan --policy policy.yaml -o plan.json decl
-	assert_exit 0 timeout 180 "$CERTOPS" apply plan.json --dir decl --policy policy.yaml
+	pebble_quickstart "$TEST_TMP/www" --always-valid
+	assert_exit 0 "$CERTOPS" plan --policy "$POLICY" -o plan.json "$DECL"
+	assert_exit 0 timeout 180 "$CERTOPS" apply plan.json --dir "$DECL" --policy "$POLICY"
 	no_sanitizer_report
 	assert_contains "$OUT" "Apply complete"
 	pebble_stop
-	assert_exit 1 timeout 180 "$CERTOPS" apply --policy policy.yaml --force www decl
+	assert_exit 1 timeout 180 "$CERTOPS" apply --policy "$POLICY" --force www "$DECL"
 	no_sanitizer_report
 	assert_contains "$OUT" "issue:www: FAILED"
 	assert_contains "$OUT" "Apply incomplete"
 	assert_contains "$OUT" "not converged: issue:www: failed:"
-	assert_exit 1 timeout 180 "$CERTOPS" apply --json --policy policy.yaml --force www decl
+	assert_exit 1 timeout 180 "$CERTOPS" apply --json --policy "$POLICY" --force www "$DECL"
 	printf '%s' "$OUT" >apply.json
 	python3 - apply.json <<'PY' || fail "apply --json: $OUT"
 import json, sys
@@ -88,31 +81,24 @@ PY
 # A stored key that no longer parses is never deployed over a good one: plan
 # calls the version corrupt and reissues; what is deployed still matches.
 test_corrupt_stored_key_is_reissued_not_deployed() {
-	pebble_start --always-valid
 	export CERTOPS_STATE="$TEST_TMP/state"
-	export CERTOPS_ACME_DIRECTORY="$PEBBLE_DIRECTORY"
-	export CERTOPS_ACME_CA_BUNDLE="$PEBBLE_CA_BUNDLE"
-	export CERTOPS_HTTP01_LISTEN="127.0.0.1:$PEBBLE_HTTP_PORT"
-	mkdir decl
-	sed "s#/tmp/certops-demo/quickstart/www#$TEST_TMP/www#" \
-		"$TOP/examples/quickstart/certops.yaml" >decl/certops.yaml
-	printf 'writeRoots: [%s]\n' "$TEST_TMP" >policy.yaml
-	assert_exit 0 timeout 180 "$CERTOPS" apply --policy policy.yaml decl
+	pebble_quickstart "$TEST_TMP/www" --always-valid
+	assert_exit 0 timeout 180 "$CERTOPS" apply --policy "$POLICY" "$DECL"
 	local good key
 	good=$(sha256sum <"$TEST_TMP/www/privkey.pem")
 	key=$(find "$CERTOPS_STATE/certs/www" -name key.pem | head -n1)
 	[ -n "$key" ] || fail "no stored key"
 	head -c 40 "$key" >"$key.cut" && mv "$key.cut" "$key" && chmod 600 "$key"
 	# a deployed file that differs from the (broken) store must not be "fixed"
-	assert_exit 2 "$CERTOPS" plan --detailed-exitcode --policy policy.yaml decl
+	assert_exit 2 "$CERTOPS" plan --detailed-exitcode --policy "$POLICY" "$DECL"
 	assert_contains "$OUT" "issue:www (Missing)"
 	assert_contains "$OUT" "is corrupt: the stored private key does not parse"
-	assert_exit 0 timeout 180 "$CERTOPS" apply --policy policy.yaml decl
+	assert_exit 0 timeout 180 "$CERTOPS" apply --policy "$POLICY" "$DECL"
 	no_sanitizer_report
 	assert_ne "$good" "$(sha256sum <"$TEST_TMP/www/privkey.pem")" "a new key was deployed"
 	assert_eq "$(openssl x509 -in "$TEST_TMP/www/fullchain.pem" -noout -pubkey | openssl sha256)" \
 		"$(openssl pkey -in "$TEST_TMP/www/privkey.pem" -pubout | openssl sha256)" "deployed key matches"
-	assert_exit 0 "$CERTOPS" plan --detailed-exitcode --policy policy.yaml decl
+	assert_exit 0 "$CERTOPS" plan --detailed-exitcode --policy "$POLICY" "$DECL"
 }
 
 run_tests "$@"

@@ -148,3 +148,22 @@ pebble_stop() {
 pebble_root() {
 	curl -sf --cacert "$PEBBLE_CA_BUNDLE" "$PEBBLE_MGMT/roots/${1:-0}"
 }
+
+# pebble_quickstart WWW-DIR [pebble_start args]: a Pebble, and the
+# quickstart declarations in $DECL deploying under WWW-DIR, with the
+# environment the quickstart reads (directory, CA bundle, responder) set;
+# $POLICY allows writes under $TEST_TMP.
+pebble_quickstart() {
+	local www=$1
+	shift
+	pebble_start "$@"
+	export CERTOPS_ACME_DIRECTORY="$PEBBLE_DIRECTORY"
+	export CERTOPS_ACME_CA_BUNDLE="$PEBBLE_CA_BUNDLE"
+	export CERTOPS_HTTP01_LISTEN="127.0.0.1:$PEBBLE_HTTP_PORT"
+	DECL="$TEST_TMP/decl"
+	mkdir -p "$DECL"
+	sed "s#/tmp/certops-demo/quickstart/www#$www#" "$TOP/examples/quickstart/certops.yaml" \
+		>"$DECL/certops.yaml"
+	POLICY="$TEST_TMP/policy.yaml"
+	printf 'writeRoots: [%s]\n' "$TEST_TMP" >"$POLICY"
+}
